@@ -84,12 +84,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         minuend: args.minuend.map(NumberField::Text),
         subtrahend: args.subtrahend.map(NumberField::Text),
     };
-    let value = diagnose_body(&body, &options);
-    let failed = value.get("error").is_some();
-    let text = if args.pretty {
-        serde_json::to_string_pretty(&value)?
-    } else {
-        value.to_string()
+    let (text, failed) = match diagnose_body(&body, &options) {
+        Ok(d) if args.pretty => (serde_json::to_string_pretty(&d)?, false),
+        Ok(d) => (serde_json::to_string(&d)?, false),
+        Err(e) => (json!({ "error": e }).to_string(), true),
     };
     println!("{text}");
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
