@@ -73,12 +73,7 @@ pub fn diagnose(attempt: &Attempt<'_>, options: &Options) -> Result<Diagnosis, I
     }
 
     let mut search = Search::new(answer, correct);
-    if let Some(p) = &problem {
-        procedures::run(p, &mut search);
-    } else if family == Some(Family::FractAddSub) {
-        procedures::fraction_answer_only(correct, &mut search);
-    }
-    procedures::transversal(family, correct, &mut search);
+    run_singles(problem.as_ref(), family, correct, &mut search);
     let whole_numbers = family.and_then(Family::broad_kind) == Some(Kind::Whole);
     let noise = noise_likelihood(correct, answer, whole_numbers);
     let mut ranked = search.rank(noise);
@@ -102,6 +97,41 @@ pub fn diagnose(attempt: &Attempt<'_>, options: &Options) -> Result<Diagnosis, I
     }
     diagnosis.candidates = ranked;
     Ok(diagnosis)
+}
+
+/// Every wrong answer each single procedure of the family produces on this problem (the answer
+/// in `attempt` is ignored). What the evaluation set is generated from, and what a deeper
+/// classifier can show a teacher ("a student with this misconception would have written …").
+pub fn procedure_outputs(attempt: &Attempt<'_>) -> Result<Vec<crate::ProcedureOutput>, InputError> {
+    let parsed: Vec<Option<Statement>> = attempt
+        .steps
+        .iter()
+        .take(MAX_STEPS_READ)
+        .map(|s| Statement::parse(s.expression).ok())
+        .collect();
+    let expected = attempt.expected.map(|n| n.value);
+    let mut evidence = Vec::new();
+    let problem = attempt
+        .family
+        .and_then(|f| read_problem(f, attempt, &parsed, expected, &mut evidence));
+    let family = problem.as_ref().map(Problem::family).or(attempt.family);
+    let correct = expected
+        .or_else(|| problem.as_ref().and_then(Problem::solve))
+        .ok_or(InputError::NoExpectedAnswer)?;
+    let mut search = Search::new(attempt.answer.value, correct);
+    search.record = Some(Vec::new());
+    run_singles(problem.as_ref(), family, correct, &mut search);
+    Ok(search.record.unwrap_or_default())
+}
+
+/// Every single procedure of the family, and the slips visible from the correct answer alone.
+fn run_singles(problem: Option<&Problem>, family: Option<Family>, correct: Q, search: &mut Search) {
+    if let Some(p) = problem {
+        procedures::run(p, search);
+    } else if family == Some(Family::FractAddSub) {
+        procedures::fraction_answer_only(correct, search);
+    }
+    procedures::transversal(family, correct, search);
 }
 
 fn round4(x: f64) -> f64 {

@@ -9,6 +9,7 @@
 
 pub mod catalog;
 mod engine;
+pub mod evalset;
 pub mod expr;
 pub mod family;
 pub mod number;
@@ -17,7 +18,7 @@ mod procedures;
 pub mod request;
 mod search;
 
-pub use engine::diagnose;
+pub use engine::{diagnose, procedure_outputs};
 pub use family::Family;
 pub use number::{Number, NumberError, Q};
 pub use request::{AttemptBody, RequestError};
@@ -174,4 +175,12 @@ pub struct Diagnosis {
 pub enum InputError {
     #[error("expectedAnswer is required when the operands and steps do not determine the answer")]
     NoExpectedAnswer,
+}
+
+/// One wrong answer a procedure produces on a problem (see [`procedure_outputs`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcedureOutput {
+    pub procedure: procedure::Proc,
+    pub tag: &'static str,
+    pub value: Q,
 }

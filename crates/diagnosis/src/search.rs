@@ -41,6 +41,8 @@ pub(crate) struct Search {
     pub answer: Q,
     pub correct: Q,
     pub hyps: Vec<Hyp>,
+    /// Every distinct output of every procedure, when asked for (evaluation, deeper search).
+    pub record: Option<Vec<crate::ProcedureOutput>>,
 }
 
 impl Search {
@@ -49,6 +51,7 @@ impl Search {
             answer,
             correct,
             hyps: Vec::with_capacity(24),
+            record: None,
         }
     }
 
@@ -93,6 +96,15 @@ impl Search {
         }
         h.last = Some(v);
         h.outputs += 1;
+        if let Some(r) = &mut self.record
+            && with.is_none()
+        {
+            r.push(crate::ProcedureOutput {
+                procedure: proc,
+                tag,
+                value: v,
+            });
+        }
         if v == self.answer && !h.matched {
             h.matched = true;
             h.tag = tag;

@@ -1,0 +1,433 @@
+//! The engine's own labelled evaluation set, generated: random problems of every family; for
+//! each, a correct answer, a buggy answer made by running a procedure of the library (chosen with
+//! the library's prior weights), or a random wrong answer. Each case records which procedures
+//! produce its answer, so accuracy can be measured where exactly one does, and false diagnoses
+//! where none does.
+//!
+//! Deterministic for a seed. `cargo run --release -p diagnosis --example evaluate` prints the
+//! report (docs/diagnosis.md).
+
+use fastrand::Rng;
+
+use crate::family::{CONCRETE, Family};
+use crate::number::{Number, Q};
+use crate::procedure::Proc;
+use crate::request::{AttemptBody, NumberField, RawStep};
+use crate::{Attempt, Step, procedure_outputs};
+
+/// Share of generated answers that are correct, buggy, and random.
+pub const CORRECT_SHARE: f64 = 0.15;
+pub const NOISE_SHARE: f64 = 0.25;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Label {
+    Correct,
+    /// Made by running `procedure`; `explained_by` lists every procedure that produces the same
+    /// answer (the generating one included).
+    Buggy {
+        procedure: Proc,
+        tag: &'static str,
+        explained_by: Vec<Proc>,
+    },
+    /// A random wrong answer; `explained_by` is empty unless it coincides with a procedure.
+    Random {
+        explained_by: Vec<Proc>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub family: Family,
+    pub body: AttemptBody,
+    pub label: Label,
+}
+
+/// A problem as a request: operands in the body or the problem as the first step.
+struct Problem {
+    expected: Q,
+    operands: Option<(String, String)>,
+    step: Option<String>,
+}
+
+fn body(p: &Problem, family: Family, answer: Q) -> AttemptBody {
+    AttemptBody {
+        student_id: None,
+        topic_code: family.code().to_string(),
+        exercise_id: None,
+        course_id: None,
+        raw_steps: p
+            .step
+            .iter()
+            .map(|e| RawStep {
+                expression: e.clone(),
+                is_final: false,
+            })
+            .collect(),
+        expected_answer: NumberField::Text(p.expected.to_string()),
+        student_answer: NumberField::Text(answer.to_string()),
+        minuend: p.operands.as_ref().map(|o| NumberField::Text(o.0.clone())),
+        subtrahend: p.operands.as_ref().map(|o| NumberField::Text(o.1.clone())),
+    }
+}
+
+/// Generates `n` cases, families in turn.
+pub fn generate(n: usize, seed: u64) -> Vec<Case> {
+    let mut rng = Rng::with_seed(seed);
+    let mut out = Vec::with_capacity(n);
+    let mut i = 0;
+    while out.len() < n {
+        let family = CONCRETE[i % CONCRETE.len()];
+        i += 1;
+        if let Some(case) = generate_case(&mut rng, family) {
+            out.push(case);
+        }
+    }
+    out
+}
+
+fn generate_case(rng: &mut Rng, family: Family) -> Option<Case> {
+    let p = problem(rng, family)?;
+    let expected = Number::from_q(p.expected);
+    let steps: Vec<Step<'_>> = p
+        .step
+        .iter()
+        .map(|e| Step {
+            expression: e,
+            is_final: false,
+        })
+        .collect();
+    let operands = match &p.operands {
+        Some((a, b)) => Some((Number::parse(a).ok()?, Number::parse(b).ok()?)),
+        None => None,
+    };
+    let attempt = Attempt {
+        family: Some(family),
+        expected: Some(expected),
+        answer: expected,
+        operands,
+        steps: &steps,
+    };
+    let outputs = procedure_outputs(&attempt).ok()?;
+    let explained_by = |v: Q| -> Vec<Proc> {
+        let mut procs: Vec<Proc> = outputs.iter().filter(|o| o.value == v).map(|o| o.procedure).collect();
+        procs.dedup();
+        procs
+    };
+    let roll = rng.f64();
+    let (answer, label) = if roll < CORRECT_SHARE || outputs.is_empty() {
+        (p.expected, Label::Correct)
+    } else if roll < 1.0 - NOISE_SHARE {
+        // A procedure chosen by prior weight among those that apply, then one of its outputs.
+        let mut procs: Vec<Proc> = outputs.iter().map(|o| o.procedure).collect();
+        procs.dedup();
+        let total: f64 = procs.iter().map(|p| p.weight()).sum();
+        let mut pick = rng.f64() * total;
+        let chosen = *procs.iter().find(|p| {
+            pick -= p.weight();
+            pick <= 0.0
+        })?;
+        let mine: Vec<_> = outputs.iter().filter(|o| o.procedure == chosen).collect();
+        let o = mine[rng.usize(..mine.len())];
+        (
+            o.value,
+            Label::Buggy {
+                procedure: chosen,
+                tag: o.tag,
+                explained_by: explained_by(o.value),
+            },
+        )
+    } else {
+        let v = random_wrong(rng, p.expected)?;
+        (
+            v,
+            Label::Random {
+                explained_by: explained_by(v),
+            },
+        )
+    };
+    Some(Case {
+        family,
+        body: body(&p, family, answer),
+        label,
+    })
+}
+
+/// A wrong answer of about the same size and shape as the correct one: what a guess, a miscopy
+/// or an unmodelled error looks like. Half are near misses (two digits of the correct answer
+/// changed), the hardest case for a diagnosis that must not see slips everywhere.
+fn random_wrong(rng: &mut Rng, correct: Q) -> Option<Q> {
+    if rng.bool()
+        && let Some(c) = correct.to_integer()
+        && c.unsigned_abs() >= 10
+    {
+        let text = c.unsigned_abs().to_string();
+        let mut digits: Vec<u8> = text.bytes().map(|b| b - b'0').collect();
+        let (i, j) = (rng.usize(..digits.len()), rng.usize(..digits.len()));
+        digits[i] = (digits[i] + rng.u8(1..10)) % 10;
+        digits[j] = (digits[j] + rng.u8(1..10)) % 10;
+        let v: i128 = digits.iter().fold(0, |acc, &d| acc * 10 + i128::from(d));
+        let v = Q::int(c.signum() * v);
+        if v != correct {
+            return Some(v);
+        }
+    }
+    for _ in 0..20 {
+        let magnitude = correct.abs().to_f64().max(1.0);
+        let limit = (magnitude * 10.0).min(1e15) as i128 + 10;
+        let v = if correct.is_integer() || rng.bool() {
+            let sign = if correct.is_negative() && rng.f64() < 0.7 {
+                -1
+            } else {
+                1
+            };
+            Q::int(sign * rng.i128(0..limit))
+        } else {
+            let den = correct.denom().clamp(2, 1000);
+            Q::new(rng.i128(0..limit * den), den)?
+        };
+        if v != correct {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// A whole number of a length in `lengths` whose digits are 0 one time in five.
+fn digits_with_zeros(rng: &mut Rng, lengths: std::ops::Range<u32>) -> u64 {
+    let len = rng.u32(lengths);
+    let mut n: u64 = rng.u64(1..10);
+    for _ in 1..len {
+        let d = if rng.f64() < 0.2 { 0 } else { rng.u64(0..10) };
+        n = n * 10 + d;
+    }
+    n
+}
+
+fn dec(mantissa: i64, scale: u32) -> String {
+    Q::new(i128::from(mantissa), 10i128.pow(scale))
+        .map(|q| q.to_string().replace('.', ","))
+        .unwrap_or_default()
+}
+
+fn frac(rng: &mut Rng) -> (i64, i64) {
+    let d = rng.i64(2..13);
+    (rng.i64(1..2 * d), d)
+}
+
+fn problem(rng: &mut Rng, family: Family) -> Option<Problem> {
+    let q = |n: i64| Q::int(i128::from(n));
+    let binary = |a: String, b: String, op: &str, value: Q, as_step: bool| {
+        if as_step {
+            Problem {
+                expected: value,
+                operands: None,
+                step: Some(format!("{a} {op} {b}")),
+            }
+        } else {
+            Problem {
+                expected: value,
+                operands: Some((a, b)),
+                step: None,
+            }
+        }
+    };
+    let as_step = rng.f64() < 0.3;
+    Some(match family {
+        Family::ArithSub => {
+            let a = digits_with_zeros(rng, 2..5);
+            let b = rng.u64(1..a);
+            // One time in ten the smaller number comes first (a negative result).
+            let (a, b) = if rng.f64() < 0.1 { (b, a) } else { (a, b) };
+            binary(a.to_string(), b.to_string(), "-", q(a as i64 - b as i64), as_step)
+        }
+        Family::ArithAdd => {
+            let a = digits_with_zeros(rng, 2..5);
+            let b = digits_with_zeros(rng, 1..5);
+            binary(a.to_string(), b.to_string(), "+", q((a + b) as i64), as_step)
+        }
+        Family::ArithMul => {
+            let a = if rng.f64() < 0.1 {
+                0
+            } else {
+                digits_with_zeros(rng, 1..4)
+            };
+            let b = if rng.f64() < 0.15 {
+                10u64.pow(rng.u32(1..4))
+            } else {
+                digits_with_zeros(rng, 1..3)
+            };
+            binary(a.to_string(), b.to_string(), "×", q((a * b) as i64), as_step)
+        }
+        Family::ArithDiv => {
+            let b = rng.u64(2..13);
+            let quotient = digits_with_zeros(rng, 1..4);
+            binary(
+                (b * quotient).to_string(),
+                b.to_string(),
+                ":",
+                q(quotient as i64),
+                as_step,
+            )
+        }
+        Family::FractAddSub | Family::FractMul | Family::FractDiv => {
+            let ((n1, d1), (n2, d2)) = (frac(rng), frac(rng));
+            let (x, y) = (Q::new(n1.into(), d1.into())?, Q::new(n2.into(), d2.into())?);
+            let (op, value) = match family {
+                Family::FractMul => ("×", x.mul(y)?),
+                Family::FractDiv => (":", x.div(y)?),
+                _ if rng.bool() && x > y => ("-", x.sub(y)?),
+                _ => ("+", x.add(y)?),
+            };
+            let mixed = family == Family::FractAddSub && rng.f64() < 0.2;
+            let a = if mixed {
+                format!("{} {}/{}", rng.i64(1..4), n1 % d1, d1)
+            } else {
+                format!("{n1}/{d1}")
+            };
+            let a_value = Number::parse(&a).ok()?.value;
+            let value = if mixed {
+                match op {
+                    "-" => a_value.sub(y)?,
+                    _ => a_value.add(y)?,
+                }
+            } else {
+                value
+            };
+            Problem {
+                expected: value,
+                operands: None,
+                step: Some(format!("{a} {op} {n2}/{d2}")),
+            }
+        }
+        Family::IntAdd | Family::IntSub | Family::IntMul => {
+            let mut pick = || {
+                let v = rng.i64(1..30);
+                if rng.bool() { -v } else { v }
+            };
+            let (a, b) = (pick(), pick());
+            let (op, value) = match family {
+                Family::IntAdd => ("+", a + b),
+                Family::IntSub => ("-", a - b),
+                _ => ("•", a * b),
+            };
+            let b_text = if b < 0 && as_step {
+                format!("({b})")
+            } else {
+                b.to_string()
+            };
+            binary(a.to_string(), b_text, op, q(value), as_step)
+        }
+        Family::DecAdd | Family::DecSub => {
+            let (s1, s2) = (rng.u32(0..3), rng.u32(1..3));
+            let (m1, m2) = (rng.i64(10..2000), rng.i64(1..1000));
+            let (x, y) = (Q::new(m1.into(), 10i128.pow(s1))?, Q::new(m2.into(), 10i128.pow(s2))?);
+            let (op, value) = if family == Family::DecAdd {
+                ("+", x.add(y)?)
+            } else {
+                ("-", x.sub(y)?)
+            };
+            if value.is_negative() {
+                return None;
+            }
+            Problem {
+                expected: value,
+                operands: None,
+                step: Some(format!("{} {op} {}", dec(m1, s1), dec(m2, s2))),
+            }
+        }
+        Family::DecMul => {
+            let (s1, m1) = (rng.u32(1..3), rng.i64(1..100));
+            let (m2, s2) = if rng.f64() < 0.3 {
+                (1, rng.u32(1..3))
+            } else {
+                (rng.i64(1..50), rng.u32(0..3))
+            };
+            let value = Q::new(i128::from(m1 * m2), 10i128.pow(s1 + s2))?;
+            Problem {
+                expected: value,
+                operands: None,
+                step: Some(format!("{} × {}", dec(m1, s1), dec(m2, s2))),
+            }
+        }
+        Family::DecDiv => {
+            let (m2, s2) = (rng.i64(2..10), rng.u32(0..2));
+            let quotient = Q::new(rng.i64(2..60).into(), 10i128.pow(rng.u32(0..2)))?;
+            let divisor = Q::new(m2.into(), 10i128.pow(s2))?;
+            let dividend = quotient.mul(divisor)?;
+            let text = dividend.to_string().replace('.', ",");
+            Problem {
+                expected: quotient,
+                operands: None,
+                step: Some(format!("{text} : {}", dec(m2, s2))),
+            }
+        }
+        Family::RatioPercent => {
+            let p = [5, 10, 15, 20, 25, 30, 40, 60, 75][rng.usize(..9)];
+            let n = 20 * rng.i64(1..50);
+            Problem {
+                expected: Q::new((p * n).into(), 100)?,
+                operands: None,
+                step: Some(format!("{p}% de {n}")),
+            }
+        }
+        Family::RatioProportion => {
+            let (a, k) = (rng.i64(1..10), rng.i64(2..6));
+            let (b, c) = (a * k, rng.i64(1..12));
+            Problem {
+                expected: q(c * k),
+                operands: None,
+                step: Some(format!("{a}:{b} = {c}:x")),
+            }
+        }
+        Family::AlgebraEqLinear => {
+            let (a, x, b) = (rng.i64(2..10), rng.i64(-5..15), rng.i64(1..20));
+            let step = match rng.u32(0..3) {
+                0 => format!("{a}x + {b} = {}", a * x + b),
+                1 => format!("{a}(x + {b}) = {}", a * (x + b)),
+                _ => {
+                    let c = rng.i64(1..a);
+                    format!("{a}x + {b} = {c}x + {}", (a - c) * x + b)
+                }
+            };
+            Problem {
+                expected: q(x),
+                operands: None,
+                step: Some(step),
+            }
+        }
+        Family::PowPower => {
+            let (base, m, n) = (rng.i64(2..6), rng.i64(1..5), rng.i64(1..4));
+            let pow = |e: i64| Q::int(i128::from(base)).pow(i128::from(e));
+            let (step, value) = match rng.u32(0..4) {
+                0 => (format!("{base}^{m} • {base}^{n}"), pow(m + n)?),
+                1 => (format!("({base}^{m})^{n}"), pow(m * n)?),
+                2 => (format!("{base}^{} : {base}^{n}", m * n), pow(m * n - n)?),
+                _ => (format!("{base}^0"), Q::ONE),
+            };
+            Problem {
+                expected: value,
+                operands: None,
+                step: Some(step),
+            }
+        }
+        Family::PowRoot => {
+            const TRIPLES: [(i64, i64, i64); 5] = [(3, 4, 5), (6, 8, 10), (5, 12, 13), (8, 15, 17), (9, 12, 15)];
+            if rng.bool() {
+                let (a, b, c) = TRIPLES[rng.usize(..TRIPLES.len())];
+                Problem {
+                    expected: q(c),
+                    operands: None,
+                    step: Some(format!("√({} + {})", a * a, b * b)),
+                }
+            } else {
+                let r = rng.i64(2..20);
+                Problem {
+                    expected: q(r),
+                    operands: None,
+                    step: Some(format!("√{}", r * r)),
+                }
+            }
+        }
+        _ => return None,
+    })
+}
