@@ -278,7 +278,13 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                         b'%' => out.push((Tok::Percent, start)),
                         b'{' => out.push((Tok::Open, start)),
                         b'}' => out.push((Tok::Close, start)),
-                        _ => {}
+                        b',' | b';' | b'!' | b' ' => {}
+                        _ => {
+                            return Err(ParseError {
+                                pos: i,
+                                expected: "a known LaTeX command",
+                            });
+                        }
                     }
                     j += 1;
                 }
