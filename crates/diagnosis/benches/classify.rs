@@ -76,7 +76,10 @@ fn run_all(cases: &[Prepared], options: &Options) -> usize {
 }
 
 fn bench(c: &mut Criterion) {
-    let options = Options::default();
+    let options = Options {
+        compositions: std::env::var_os("NO_COMPOSITIONS").is_none(),
+        ..Options::default()
+    };
     let mut group = c.benchmark_group("classify");
     for (name, cases) in [("peer-suite-93", suite()), ("generated-2000", generated())] {
         group.throughput(Throughput::Elements(cases.len() as u64));

@@ -125,7 +125,7 @@ pub fn procedure_outputs(attempt: &Attempt<'_>) -> Result<Vec<crate::ProcedureOu
 }
 
 /// Every single procedure of the family, and the slips visible from the correct answer alone.
-fn run_singles(problem: Option<&Problem>, family: Option<Family>, correct: Q, search: &mut Search) {
+fn run_singles(problem: Option<&Problem<'_>>, family: Option<Family>, correct: Q, search: &mut Search) {
     if let Some(p) = problem {
         procedures::run(p, search);
     } else if family == Some(Family::FractAddSub) {
@@ -157,13 +157,13 @@ fn best_tag(ranked: &[Candidate]) -> Option<(&'static str, f64)> {
     best
 }
 
-fn read_problem(
+fn read_problem<'s>(
     family: Family,
     attempt: &Attempt<'_>,
-    parsed: &[Option<Statement>],
+    parsed: &'s [Option<Statement>],
     expected: Option<Q>,
     ev: &mut Vec<Evidence>,
-) -> Option<Problem> {
+) -> Option<Problem<'s>> {
     let problem = match family {
         Family::PowPower | Family::PowRoot | Family::Pow => expression_problem(family, parsed, ev),
         Family::RatioPercent | Family::RatioProportion | Family::Ratio => {
@@ -217,13 +217,13 @@ fn binary_in(st: &Statement, kind: Kind, family_op: Option<Op>) -> Option<(Numbe
     Some((st.number(x)?, st.number(y)?, op))
 }
 
-fn binary_problem(
+fn binary_problem<'s>(
     family: Family,
     attempt: &Attempt<'_>,
-    parsed: &[Option<Statement>],
+    parsed: &'s [Option<Statement>],
     expected: Option<Q>,
     ev: &mut Vec<Evidence>,
-) -> Option<Problem> {
+) -> Option<Problem<'s>> {
     let kind = family.broad_kind()?;
     let family_op = family.binary().map(|(_, op)| op);
     let (a, b, step_op) = match attempt.operands {
@@ -282,7 +282,11 @@ fn has_node(st: &Statement, root: NodeId, pred: &impl Fn(&Node) -> bool) -> bool
     }
 }
 
-fn expression_problem(family: Family, parsed: &[Option<Statement>], ev: &mut Vec<Evidence>) -> Option<Problem> {
+fn expression_problem<'s>(
+    family: Family,
+    parsed: &'s [Option<Statement>],
+    ev: &mut Vec<Evidence>,
+) -> Option<Problem<'s>> {
     let (i, st) = parsed.iter().enumerate().find_map(|(i, st)| {
         let st = st.as_ref()?;
         (has_node(st, st.lhs(), &|n| matches!(n, Node::Pow(..) | Node::Sqrt(_))) && st.eval(st.lhs()).is_some())
@@ -302,7 +306,7 @@ fn expression_problem(family: Family, parsed: &[Option<Statement>], ev: &mut Vec
     })
 }
 
-fn percent_problem(parsed: &[Option<Statement>], ev: &mut Vec<Evidence>) -> Option<Problem> {
+fn percent_problem<'s>(parsed: &'s [Option<Statement>], ev: &mut Vec<Evidence>) -> Option<Problem<'s>> {
     parsed.iter().enumerate().find_map(|(i, st)| {
         let st = st.as_ref()?;
         let Node::PercentOf(p, n) = *st.node(st.lhs()) else {
@@ -319,7 +323,7 @@ fn percent_problem(parsed: &[Option<Statement>], ev: &mut Vec<Evidence>) -> Opti
 }
 
 /// `a:b = c:x` (or with `/`, or a fraction literal on one side), one unknown among four terms.
-fn proportion_problem(parsed: &[Option<Statement>], ev: &mut Vec<Evidence>) -> Option<Problem> {
+fn proportion_problem<'s>(parsed: &'s [Option<Statement>], ev: &mut Vec<Evidence>) -> Option<Problem<'s>> {
     parsed.iter().enumerate().find_map(|(i, st)| {
         let st = st.as_ref()?;
         if st.sides().len() != 2 {
@@ -354,18 +358,14 @@ fn proportion_problem(parsed: &[Option<Statement>], ev: &mut Vec<Evidence>) -> O
     })
 }
 
-fn linear_problem(parsed: &[Option<Statement>], ev: &mut Vec<Evidence>) -> Option<Problem> {
+fn linear_problem<'s>(parsed: &'s [Option<Statement>], ev: &mut Vec<Evidence>) -> Option<Problem<'s>> {
     parsed.iter().enumerate().find_map(|(i, st)| {
         let st = st.as_ref()?;
         if st.sides().len() != 2 || st.variable().is_none() {
             return None;
         }
         let (lhs, rhs) = (st.sides()[0], st.sides()[1]);
-        let problem = Problem::Linear {
-            st: st.clone(),
-            lhs,
-            rhs,
-        };
+        let problem = Problem::Linear { st, lhs, rhs };
         problem.solve()?;
         ev.push(Evidence::ProblemFromStep { step: i });
         Some(problem)

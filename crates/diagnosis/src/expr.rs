@@ -6,6 +6,8 @@
 //! fractions, not `((2/3):4)/5`), and a number followed by a letter or a parenthesis multiplies
 //! (`2x`, `2(x+3)`). Errors carry the byte position and what was expected; nothing panics.
 
+use smallvec::SmallVec;
+
 use crate::number::{Form, Number, Q};
 
 /// Longest step expression accepted (bytes).
@@ -37,7 +39,7 @@ pub enum Node {
 #[derive(Clone, Debug, Default)]
 pub struct Statement {
     nodes: Vec<Node>,
-    sides: Vec<NodeId>,
+    sides: SmallVec<[NodeId; 3]>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
@@ -62,11 +64,15 @@ impl Statement {
                 expected: "a shorter expression",
             });
         }
-        let tokens = tokenize(text)?;
+        let mut tokens = Tokens::new();
+        tokenize(text, &mut tokens)?;
         let mut p = Parser {
             tokens: &tokens,
             i: 0,
-            st: Statement::default(),
+            st: Statement {
+                nodes: Vec::with_capacity(tokens.len()),
+                sides: SmallVec::new(),
+            },
             depth: 0,
             end: text.len(),
         };
@@ -213,9 +219,10 @@ enum Tok {
     Frac,
 }
 
-fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
+type Tokens = SmallVec<[(Tok, usize); 16]>;
+
+fn tokenize(text: &str, out: &mut Tokens) -> Result<(), ParseError> {
     let b = text.as_bytes();
-    let mut out = Vec::with_capacity(16);
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -227,31 +234,35 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                 while j < b.len() && b[j].is_ascii_digit() {
                     j += 1;
                 }
+                let int = &text[i..j];
+                let mut frac = "";
                 // A decimal separator counts only between digits: `2,5` is a number, `x = 1, y`
                 // and `5.` are not.
                 if j + 1 < b.len() && (b[j] == b'.' || b[j] == b',') && b[j + 1].is_ascii_digit() {
+                    let f = j + 1;
                     j += 1;
                     while j < b.len() && b[j].is_ascii_digit() {
                         j += 1;
                     }
+                    frac = &text[f..j];
                 }
-                let n = Number::parse(&text[i..j]).map_err(|_| ParseError {
+                let n = Number::from_digits(int, frac).map_err(|_| ParseError {
                     pos: i,
                     expected: "a number of at most 30 digits",
                 })?;
                 out.push((Tok::Num(n), start));
                 i = j;
             }
-            b'+' => push(&mut out, Tok::Plus, &mut i, 1, start),
-            b'-' => push(&mut out, Tok::Minus, &mut i, 1, start),
-            b'*' | b'x' if c == b'*' => push(&mut out, Tok::Times, &mut i, 1, start),
-            b'/' => push(&mut out, Tok::Slash, &mut i, 1, start),
-            b':' => push(&mut out, Tok::Divide, &mut i, 1, start),
-            b'^' => push(&mut out, Tok::Caret, &mut i, 1, start),
-            b'%' => push(&mut out, Tok::Percent, &mut i, 1, start),
-            b'=' => push(&mut out, Tok::Eq, &mut i, 1, start),
-            b'(' | b'[' | b'{' => push(&mut out, Tok::Open, &mut i, 1, start),
-            b')' | b']' | b'}' => push(&mut out, Tok::Close, &mut i, 1, start),
+            b'+' => push(out, Tok::Plus, &mut i, 1, start),
+            b'-' => push(out, Tok::Minus, &mut i, 1, start),
+            b'*' | b'x' if c == b'*' => push(out, Tok::Times, &mut i, 1, start),
+            b'/' => push(out, Tok::Slash, &mut i, 1, start),
+            b':' => push(out, Tok::Divide, &mut i, 1, start),
+            b'^' => push(out, Tok::Caret, &mut i, 1, start),
+            b'%' => push(out, Tok::Percent, &mut i, 1, start),
+            b'=' => push(out, Tok::Eq, &mut i, 1, start),
+            b'(' | b'[' | b'{' => push(out, Tok::Open, &mut i, 1, start),
+            b')' | b']' | b'}' => push(out, Tok::Close, &mut i, 1, start),
             b'\\' => {
                 let mut j = i + 1;
                 while j < b.len() && b[j].is_ascii_alphabetic() {
@@ -336,7 +347,7 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn next_is_operand(b: &[u8], mut j: usize) -> bool {
@@ -346,7 +357,7 @@ fn next_is_operand(b: &[u8], mut j: usize) -> bool {
     j < b.len() && (b[j].is_ascii_digit() || b[j] == b'(')
 }
 
-fn push(out: &mut Vec<(Tok, usize)>, t: Tok, i: &mut usize, len: usize, start: usize) {
+fn push(out: &mut Tokens, t: Tok, i: &mut usize, len: usize, start: usize) {
     out.push((t, start));
     *i += len;
 }

@@ -9,7 +9,7 @@ use std::fmt;
 
 use num_integer::Integer;
 use num_rational::Ratio;
-use num_traits::{CheckedAdd, CheckedDiv, CheckedMul, CheckedSub, Signed};
+use num_traits::Signed;
 
 /// Most significant digits accepted in one number. i128 holds 38; the margin keeps the products
 /// that procedures form (a × b of two operands) from overflowing silently: they are checked, and
@@ -42,8 +42,23 @@ impl Q {
         if d == 0 || n == i128::MIN || d == i128::MIN {
             return None;
         }
-        let g = n.gcd(&d);
-        let (mut n, mut d) = (n / g, d / g);
+        if d == 1 {
+            return Some(Q::int(n));
+        }
+        if n == 0 {
+            return Some(Q::ZERO);
+        }
+        let (mut n, mut d) = match (i64::try_from(n), i64::try_from(d)) {
+            // 64-bit division is an instruction; 128-bit division is a library call.
+            (Ok(n64), Ok(d64)) => {
+                let g = num_integer::gcd(n64.unsigned_abs(), d64.unsigned_abs()) as i64;
+                (i128::from(n64 / g), i128::from(d64 / g))
+            }
+            _ => {
+                let g = num_integer::gcd(n.unsigned_abs(), d.unsigned_abs()) as i128;
+                (n / g, d / g)
+            }
+        };
         if d < 0 {
             n = -n;
             d = -d;
@@ -72,20 +87,60 @@ impl Q {
     pub fn abs(&self) -> Q {
         Q(self.0.abs())
     }
+    // Integers and common denominators take fast paths: most of the engine's arithmetic is on
+    // whole numbers, and i128 division (inside the general rational path) is slow.
     pub fn add(self, o: Q) -> Option<Q> {
-        self.0.checked_add(&o.0).map(Q)
+        if self.denom() == o.denom() {
+            let n = self.numer().checked_add(o.numer())?;
+            return if self.denom() == 1 {
+                Some(Q::int(n))
+            } else {
+                Q::new(n, self.denom())
+            };
+        }
+        Q::new(
+            self.numer()
+                .checked_mul(o.denom())?
+                .checked_add(o.numer().checked_mul(self.denom())?)?,
+            self.denom().checked_mul(o.denom())?,
+        )
     }
     pub fn sub(self, o: Q) -> Option<Q> {
-        self.0.checked_sub(&o.0).map(Q)
+        if self.denom() == o.denom() {
+            let n = self.numer().checked_sub(o.numer())?;
+            return if self.denom() == 1 {
+                Some(Q::int(n))
+            } else {
+                Q::new(n, self.denom())
+            };
+        }
+        Q::new(
+            self.numer()
+                .checked_mul(o.denom())?
+                .checked_sub(o.numer().checked_mul(self.denom())?)?,
+            self.denom().checked_mul(o.denom())?,
+        )
     }
     pub fn mul(self, o: Q) -> Option<Q> {
-        self.0.checked_mul(&o.0).map(Q)
+        if self.denom() == 1 && o.denom() == 1 {
+            return self.numer().checked_mul(o.numer()).map(Q::int);
+        }
+        Q::new(
+            self.numer().checked_mul(o.numer())?,
+            self.denom().checked_mul(o.denom())?,
+        )
     }
     pub fn div(self, o: Q) -> Option<Q> {
         if o.is_zero() {
             return None;
         }
-        self.0.checked_div(&o.0).map(Q)
+        if self.denom() == 1 && o.denom() == 1 {
+            return Q::new(self.numer(), o.numer());
+        }
+        Q::new(
+            self.numer().checked_mul(o.denom())?,
+            self.denom().checked_mul(o.numer())?,
+        )
     }
     pub fn neg(self) -> Q {
         // Numerators are bounded by parsing far below i128::MIN, so negation cannot overflow.
@@ -117,7 +172,7 @@ impl Q {
     }
     /// `self × 10^k` for a small signed k.
     pub fn shift10(self, k: i32) -> Option<Q> {
-        let p = pow10(k.unsigned_abs())?;
+        let p = *POW10.get(k.unsigned_abs() as usize)?;
         if k >= 0 {
             self.mul(Q::int(p))
         } else {
@@ -125,6 +180,9 @@ impl Q {
         }
     }
     pub fn floor(&self) -> i128 {
+        if self.is_integer() {
+            return self.numer();
+        }
         Integer::div_floor(&self.numer(), &self.denom())
     }
     pub fn to_f64(&self) -> f64 {
@@ -204,8 +262,18 @@ impl serde::Serialize for Q {
 }
 
 pub fn pow10(k: u32) -> Option<i128> {
-    10i128.checked_pow(k)
+    POW10.get(k as usize).copied()
 }
+
+const POW10: [i128; 39] = {
+    let mut t = [1i128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
 
 fn isqrt(n: i128) -> Option<i128> {
     if n < 0 {
@@ -406,14 +474,27 @@ fn strip_sign(s: &str) -> (bool, &str) {
 }
 
 fn parse_digits(s: &str) -> Result<i128, NumberError> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+    accumulate_digits(0, 0, s).map(|(v, _)| v)
+}
+
+/// Appends the digits of `s` to `acc` (which already has `significant` significant digits).
+fn accumulate_digits(mut acc: i128, mut significant: usize, s: &str) -> Result<(i128, usize), NumberError> {
+    if s.is_empty() {
         return Err(NumberError::Invalid);
     }
-    let significant = s.trim_start_matches('0');
-    if significant.len() > MAX_DIGITS {
-        return Err(NumberError::TooLarge);
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return Err(NumberError::Invalid);
+        }
+        if acc != 0 || b != b'0' {
+            significant += 1;
+            if significant > MAX_DIGITS {
+                return Err(NumberError::TooLarge);
+            }
+        }
+        acc = acc * 10 + i128::from(b - b'0');
     }
-    significant.parse::<i128>().or(Ok(0))
+    Ok((acc, significant))
 }
 
 /// Digits with at most one decimal separator, optional exponent.
@@ -432,31 +513,32 @@ fn parse_decimal(body: &str) -> Result<Number, NumberError> {
     let has_comma = mantissa_text.contains(',');
     // `1.234,5`: Chilean thousands dots with a decimal comma. Otherwise either mark is a decimal
     // separator.
-    let (int_part, frac_part) = if has_dot && has_comma {
+    let (mut mantissa, mut significant) = (0i128, 0usize);
+    let frac_part = if has_dot && has_comma {
         let (i, f) = mantissa_text.rsplit_once(',').ok_or(NumberError::Invalid)?;
-        let groups: Vec<&str> = i.split('.').collect();
-        if groups.iter().skip(1).any(|g| g.len() != 3) {
+        for (k, group) in i.split('.').enumerate() {
+            if k > 0 && group.len() != 3 {
+                return Err(NumberError::Invalid);
+            }
+            (mantissa, significant) = accumulate_digits(mantissa, significant, group)?;
+        }
+        f
+    } else if let Some((i, f)) = mantissa_text.split_once(['.', ',']) {
+        if !i.is_empty() {
+            (mantissa, significant) = accumulate_digits(mantissa, significant, i)?;
+        } else if f.is_empty() {
             return Err(NumberError::Invalid);
         }
-        (groups.concat(), f)
-    } else if let Some((i, f)) = mantissa_text.split_once(['.', ',']) {
-        (i.to_string(), f)
+        f
     } else {
-        (mantissa_text.to_string(), "")
+        (mantissa, significant) = accumulate_digits(mantissa, significant, mantissa_text)?;
+        ""
     };
-    let int_part = if int_part.is_empty() && !frac_part.is_empty() {
-        "0".to_string()
-    } else {
-        int_part
-    };
-    if frac_part.contains(['.', ',']) {
+    if !frac_part.is_empty() {
+        (mantissa, _) = accumulate_digits(mantissa, significant, frac_part)?;
+    } else if mantissa_text.ends_with(['.', ',']) {
         return Err(NumberError::Invalid);
     }
-    if !frac_part.is_empty() && !frac_part.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(NumberError::Invalid);
-    }
-    let all = format!("{int_part}{frac_part}");
-    let mantissa = parse_digits(&all)?;
     let scale = frac_part.len() as i32 - exp;
     let (mantissa, scale) = if scale < 0 {
         let m = mantissa.checked_mul(pow10(scale.unsigned_abs()).ok_or(NumberError::TooLarge)?);
@@ -464,16 +546,18 @@ fn parse_decimal(body: &str) -> Result<Number, NumberError> {
     } else {
         (mantissa, scale as u32)
     };
+    decimal(mantissa, scale)
+}
+
+/// `mantissa × 10^-scale` as written.
+fn decimal(mantissa: i128, scale: u32) -> Result<Number, NumberError> {
     if scale > MAX_DIGITS as u32 {
         return Err(NumberError::TooLarge);
     }
-    let value = Q::new(mantissa, pow10(scale).ok_or(NumberError::TooLarge)?).ok_or(NumberError::TooLarge)?;
     if scale == 0 {
-        return Ok(Number {
-            value,
-            form: Form::Integer,
-        });
+        return Ok(Number::int(mantissa));
     }
+    let value = Q::new(mantissa, pow10(scale).ok_or(NumberError::TooLarge)?).ok_or(NumberError::TooLarge)?;
     if scale as usize >= FLOAT_RECOVERY_MIN_DECIMALS
         && let Some(r) = recover_float(value, scale)
     {
@@ -489,6 +573,19 @@ fn parse_decimal(body: &str) -> Result<Number, NumberError> {
             scale: scale as u8,
         },
     })
+}
+
+impl Number {
+    /// A non-negative number from its integer and fractional digits (ASCII digits only), as a
+    /// tokenizer that has already found them has them.
+    pub fn from_digits(int: &str, frac: &str) -> Result<Number, NumberError> {
+        let (mantissa, significant) = accumulate_digits(0, 0, int)?;
+        if frac.is_empty() {
+            return Ok(Number::int(mantissa));
+        }
+        let (mantissa, _) = accumulate_digits(mantissa, significant, frac)?;
+        decimal(mantissa, frac.len() as u32)
+    }
 }
 
 /// The simplest fraction within one unit of the last printed decimal place of `x`, if its

@@ -34,13 +34,14 @@ pub(crate) struct Hyp {
     pub matched: bool,
     pub detail: Detail,
     pub weight: f64,
-    last: Option<Q>,
 }
 
 pub(crate) struct Search {
     pub answer: Q,
     pub correct: Q,
     pub hyps: Vec<Hyp>,
+    /// The last value emitted, to skip a procedure repeating itself.
+    last: Option<Q>,
     /// Every distinct output of every procedure, when asked for (evaluation, deeper search).
     pub record: Option<Vec<crate::ProcedureOutput>>,
 }
@@ -50,7 +51,8 @@ impl Search {
         Search {
             answer,
             correct,
-            hyps: Vec::with_capacity(24),
+            hyps: Vec::new(),
+            last: None,
             record: None,
         }
     }
@@ -77,6 +79,9 @@ impl Search {
         let idx = match self.hyps.last() {
             Some(h) if h.proc == proc && h.with == with => self.hyps.len() - 1,
             _ => {
+                if self.hyps.is_empty() {
+                    self.hyps.reserve(24);
+                }
                 self.hyps.push(Hyp {
                     proc,
                     with,
@@ -85,16 +90,16 @@ impl Search {
                     matched: false,
                     detail,
                     weight,
-                    last: None,
                 });
+                self.last = None;
                 self.hyps.len() - 1
             }
         };
-        let h = &mut self.hyps[idx];
-        if h.last == Some(v) {
+        if self.last == Some(v) {
             return;
         }
-        h.last = Some(v);
+        self.last = Some(v);
+        let h = &mut self.hyps[idx];
         h.outputs += 1;
         if let Some(r) = &mut self.record
             && with.is_none()
@@ -145,16 +150,10 @@ impl Search {
 /// student could plausibly write for a problem of this size (integers up to ten times the
 /// magnitude of the truth, either sign), with non-integers rarer for whole-number problems.
 pub(crate) fn noise_likelihood(correct: Q, answer: Q, whole_numbers: bool) -> f64 {
-    let magnitude = correct
-        .abs()
-        .to_f64()
-        .max(answer.abs().to_f64().min(correct.abs().to_f64() * 100.0));
-    let digits = if magnitude < 1.0 {
-        1.0
-    } else {
-        magnitude.log10().floor() + 1.0
-    };
-    let span = 2.0 * 10f64.powf(digits + 1.0);
+    let size = |q: Q| q.abs().floor().unsigned_abs();
+    let magnitude = size(correct).max(size(answer).min(size(correct).saturating_mul(100)));
+    let digits = if magnitude == 0 { 1 } else { magnitude.ilog10() + 1 };
+    let span = 2.0 * 10f64.powi(digits as i32 + 1);
     let shape = if answer.is_integer() {
         1.0
     } else if whole_numbers {

@@ -155,10 +155,10 @@ proptest! {
     #[test]
     fn random_bodies_never_panic_and_results_are_well_formed(body in body(), family in family()) {
         let text = body.to_string();
-        if let Ok(parsed) = AttemptBody::from_json(&text) {
-            if let Ok(d) = parsed.diagnose_as(family, &Options::default()) {
-                assert_well_formed(&d);
-            }
+        if let Ok(parsed) = AttemptBody::from_json(&text)
+            && let Ok(d) = parsed.diagnose_as(family, &Options::default())
+        {
+            assert_well_formed(&d);
         }
     }
 

@@ -14,7 +14,9 @@ pub struct Digits {
 }
 
 impl Digits {
-    pub fn of(mut n: u128) -> Option<Digits> {
+    pub fn of(n: u128) -> Option<Digits> {
+        // Operands fit in 64 bits; 64-bit division is an instruction, 128-bit a library call.
+        let mut n = u64::try_from(n).ok()?;
         let mut d = [0u8; MAX_COLUMNS + 2];
         let mut len = 0;
         loop {
@@ -81,14 +83,12 @@ pub struct SubRun {
 }
 
 /// Column subtraction `a − b` (a ≥ b expected by the correct procedure) with bug flags.
-pub fn subtract(a: u128, b: u128, bugs: u16) -> Option<SubRun> {
+pub fn subtract(top: &Digits, bottom: &Digits, bugs: u16) -> Option<SubRun> {
     use sub::*;
-    let top = Digits::of(a)?;
-    let bottom = Digits::of(b)?;
     if bottom.len > top.len {
         return None;
     }
-    let written_zero = top;
+    let written_zero = *top;
     let mut t = [0i32; MAX_COLUMNS + 2];
     for (i, slot) in t.iter_mut().enumerate().take(top.len) {
         *slot = i32::from(top.d[i]);
@@ -190,10 +190,8 @@ pub mod add {
 }
 
 /// Column addition `a + b` with bug flags; also returns the first column that carried.
-pub fn add(a: u128, b: u128, bugs: u16) -> Option<(u128, Option<usize>)> {
+pub fn add(x: &Digits, y: &Digits, bugs: u16) -> Option<(u128, Option<usize>)> {
     use add::*;
-    let x = Digits::of(a)?;
-    let y = Digits::of(b)?;
     let cols = x.len.max(y.len);
     let mut written = [0u32; MAX_COLUMNS + 4];
     let mut incoming = [0u32; MAX_COLUMNS + 4];
@@ -276,12 +274,10 @@ fn partial(top: &Digits, digit: u32, bugs: u16) -> Option<u128> {
 }
 
 /// Long multiplication `a × b` with `a` on top, one partial product per digit of `b`.
-pub fn multiply(a: u128, b: u128, bugs: u16) -> Option<u128> {
-    let top = Digits::of(a)?;
-    let bottom = Digits::of(b)?;
+pub fn multiply(top: &Digits, bottom: &Digits, bugs: u16) -> Option<u128> {
     let mut total: u128 = 0;
     for j in 0..bottom.len {
-        let p = partial(&top, u32::from(bottom.d[j]), bugs)?;
+        let p = partial(top, u32::from(bottom.d[j]), bugs)?;
         let shift = if bugs & mul::PARTIAL_NOT_SHIFTED != 0 {
             0
         } else {
@@ -294,9 +290,7 @@ pub fn multiply(a: u128, b: u128, bugs: u16) -> Option<u128> {
 
 /// Multiplies only digits in corresponding places (units by units, tens by tens), carrying as in
 /// addition; digits of the longer number with no partner are brought down.
-pub fn multiply_corresponding(a: u128, b: u128) -> Option<u128> {
-    let x = Digits::of(a)?;
-    let y = Digits::of(b)?;
+pub fn multiply_corresponding(x: &Digits, y: &Digits) -> Option<u128> {
     let cols = x.len.max(y.len);
     let mut written = [0u32; MAX_COLUMNS + 2];
     let mut carry = 0;
@@ -320,43 +314,56 @@ pub fn multiply_corresponding(a: u128, b: u128) -> Option<u128> {
 mod tests {
     use super::*;
 
+    fn d(n: u128) -> Digits {
+        Digits::of(n).unwrap()
+    }
+
     #[test]
     fn subtraction_bugs_reproduce_the_library_examples() {
-        assert_eq!(subtract(53, 26, 0).unwrap().value, 27);
-        assert_eq!(subtract(253, 118, sub::SMALLER_FROM_LARGER).unwrap().value, 145);
-        assert_eq!(subtract(143, 28, sub::BORROW_NO_DECREMENT).unwrap().value, 125);
-        assert_eq!(subtract(602, 437, sub::BORROW_FROM_ZERO).unwrap().value, 265);
-        assert_eq!(subtract(100, 27, sub::DONT_DECREMENT_ZERO).unwrap().value, 83);
-        assert_eq!(subtract(904, 237, sub::BORROW_ACROSS_ZERO).unwrap().value, 577);
-        assert_eq!(subtract(404, 187, sub::STOPS_BORROW_AT_ZERO).unwrap().value, 227);
-        assert_eq!(subtract(140, 21, sub::ZERO_MINUS_N_IS_N).unwrap().value, 121);
-        assert_eq!(subtract(140, 21, sub::ZERO_MINUS_N_IS_ZERO).unwrap().value, 120);
-        assert_eq!(subtract(352, 101, sub::N_MINUS_ZERO_IS_ZERO).unwrap().value, 201);
-        assert_eq!(subtract(53, 26, sub::ZERO_INSTEAD_OF_BORROW).unwrap().value, 30);
-        assert_eq!(subtract(1000, 1, 0).unwrap().value, 999);
-        assert_eq!(subtract(26, 53, 0), None);
+        assert_eq!(subtract(&d(53), &d(26), 0).unwrap().value, 27);
+        assert_eq!(subtract(&d(253), &d(118), sub::SMALLER_FROM_LARGER).unwrap().value, 145);
+        assert_eq!(subtract(&d(143), &d(28), sub::BORROW_NO_DECREMENT).unwrap().value, 125);
+        assert_eq!(subtract(&d(602), &d(437), sub::BORROW_FROM_ZERO).unwrap().value, 265);
+        assert_eq!(subtract(&d(100), &d(27), sub::DONT_DECREMENT_ZERO).unwrap().value, 83);
+        assert_eq!(subtract(&d(904), &d(237), sub::BORROW_ACROSS_ZERO).unwrap().value, 577);
+        assert_eq!(
+            subtract(&d(404), &d(187), sub::STOPS_BORROW_AT_ZERO).unwrap().value,
+            227
+        );
+        assert_eq!(subtract(&d(140), &d(21), sub::ZERO_MINUS_N_IS_N).unwrap().value, 121);
+        assert_eq!(subtract(&d(140), &d(21), sub::ZERO_MINUS_N_IS_ZERO).unwrap().value, 120);
+        assert_eq!(
+            subtract(&d(352), &d(101), sub::N_MINUS_ZERO_IS_ZERO).unwrap().value,
+            201
+        );
+        assert_eq!(subtract(&d(53), &d(26), sub::ZERO_INSTEAD_OF_BORROW).unwrap().value, 30);
+        assert_eq!(subtract(&d(1000), &d(1), 0).unwrap().value, 999);
+        assert_eq!(subtract(&d(26), &d(53), 0), None);
     }
 
     #[test]
     fn addition_bugs_reproduce_the_library_examples() {
-        assert_eq!(add(38, 27, 0).unwrap().0, 65);
-        assert_eq!(add(38, 27, add::NO_CARRY).unwrap().0, 55);
-        assert_eq!(add(908, 867, add::NO_CARRY).unwrap().0, 1765);
-        assert_eq!(add(47, 38, add::WRITES_WHOLE_COLUMN_SUM).unwrap().0, 715);
-        assert_eq!(add(38, 27, add::CARRY_TO_WRONG_COLUMN).unwrap().0, 155);
-        assert_eq!(add(31, 25, add::CARRY_ALWAYS_ONE_EXTRA).unwrap().0, 66);
-        assert_eq!(add(999, 1, 0).unwrap().0, 1000);
+        assert_eq!(add(&d(38), &d(27), 0).unwrap().0, 65);
+        assert_eq!(add(&d(38), &d(27), add::NO_CARRY).unwrap().0, 55);
+        assert_eq!(add(&d(908), &d(867), add::NO_CARRY).unwrap().0, 1765);
+        assert_eq!(add(&d(47), &d(38), add::WRITES_WHOLE_COLUMN_SUM).unwrap().0, 715);
+        assert_eq!(add(&d(38), &d(27), add::CARRY_TO_WRONG_COLUMN).unwrap().0, 155);
+        assert_eq!(add(&d(31), &d(25), add::CARRY_ALWAYS_ONE_EXTRA).unwrap().0, 66);
+        assert_eq!(add(&d(999), &d(1), 0).unwrap().0, 1000);
     }
 
     #[test]
     fn multiplication_bugs() {
-        assert_eq!(multiply(12, 13, 0), Some(156));
-        assert_eq!(multiply(12, 13, mul::PARTIAL_NOT_SHIFTED), Some(48));
-        assert_eq!(multiply(27, 4, mul::CARRY_ADDED_BEFORE_MULTIPLYING), Some(168));
-        assert_eq!(multiply(27, 4, mul::CARRY_IGNORED), Some(88));
-        assert_eq!(multiply(0, 5, mul::ZERO_TIMES_N_IS_N), Some(5));
-        assert_eq!(multiply(305, 2, mul::ZERO_TIMES_N_IS_N), Some(630));
-        assert_eq!(multiply_corresponding(23, 45), Some(95));
-        assert_eq!(multiply(987654321, 123456789, 0), Some(987654321u128 * 123456789));
+        assert_eq!(multiply(&d(12), &d(13), 0), Some(156));
+        assert_eq!(multiply(&d(12), &d(13), mul::PARTIAL_NOT_SHIFTED), Some(48));
+        assert_eq!(multiply(&d(27), &d(4), mul::CARRY_ADDED_BEFORE_MULTIPLYING), Some(168));
+        assert_eq!(multiply(&d(27), &d(4), mul::CARRY_IGNORED), Some(88));
+        assert_eq!(multiply(&d(0), &d(5), mul::ZERO_TIMES_N_IS_N), Some(5));
+        assert_eq!(multiply(&d(305), &d(2), mul::ZERO_TIMES_N_IS_N), Some(630));
+        assert_eq!(multiply_corresponding(&d(23), &d(45)), Some(95));
+        assert_eq!(
+            multiply(&d(987654321), &d(123456789), 0),
+            Some(987654321u128 * 123456789)
+        );
     }
 }

@@ -14,7 +14,7 @@ use crate::search::Search;
 
 /// A problem the procedures can run on, read from the operands or the steps.
 #[derive(Clone, Debug)]
-pub(crate) enum Problem {
+pub(crate) enum Problem<'s> {
     /// `a op b` on whole numbers, fractions, integers or decimals.
     Binary {
         family: Family,
@@ -33,10 +33,14 @@ pub(crate) enum Problem {
     /// `t0 : t1 = t2 : t3` with exactly one unknown.
     Proportion { terms: [Option<Q>; 4] },
     /// A linear equation `lhs = rhs` in one variable.
-    Linear { st: Statement, lhs: NodeId, rhs: NodeId },
+    Linear {
+        st: &'s Statement,
+        lhs: NodeId,
+        rhs: NodeId,
+    },
 }
 
-impl Problem {
+impl Problem<'_> {
     pub fn family(&self) -> Family {
         match self {
             Problem::Binary { family, .. } | Problem::Expression { family, .. } => *family,
@@ -71,7 +75,7 @@ pub(crate) fn apply(op: Op, a: Q, b: Q) -> Option<Q> {
 }
 
 /// Every single procedure of the problem's family.
-pub(crate) fn run(problem: &Problem, s: &mut Search) {
+pub(crate) fn run(problem: &Problem<'_>, s: &mut Search) {
     match problem {
         Problem::Binary { family, a, b, .. } => match family {
             Family::ArithSub => whole::subtraction(a.value, b.value, s),
@@ -112,7 +116,7 @@ pub(crate) fn transversal(family: Option<Family>, correct: Q, s: &mut Search) {
 
 /// Compositions, searched when no single procedure explains the answer: two bugs of a column
 /// procedure at once, or one bug plus a basic-fact slip in one column.
-pub(crate) fn compositions(problem: Option<&Problem>, s: &mut Search) {
+pub(crate) fn compositions(problem: Option<&Problem<'_>>, s: &mut Search) {
     let Some(Problem::Binary { family, a, b, .. }) = problem else {
         return;
     };

@@ -8,7 +8,7 @@ use crate::procedure::Proc;
 use crate::search::Search;
 use num_integer::Integer;
 
-pub(super) fn fractions(problem: &Problem, s: &mut Search) {
+pub(super) fn fractions(problem: &Problem<'_>, s: &mut Search) {
     let Problem::Binary { family, op, a, b, .. } = problem else {
         return;
     };

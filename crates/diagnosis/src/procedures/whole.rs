@@ -15,6 +15,12 @@ fn whole(q: Q) -> Option<u128> {
     (0..=MAX_OPERAND).contains(&n).then_some(n as u128)
 }
 
+/// Both operands as whole numbers and as columns of digits.
+fn columns_of(a: Q, b: Q) -> Option<(u128, u128, Digits, Digits)> {
+    let (x, y) = (whole(a)?, whole(b)?);
+    Some((x, y, Digits::of(x)?, Digits::of(y)?))
+}
+
 fn qv(v: Option<u128>) -> Option<Q> {
     v.map(|v| Q::int(v as i128))
 }
@@ -54,12 +60,12 @@ fn sub_tag(proc: Proc, first_borrow: Option<usize>) -> &'static str {
 }
 
 pub(super) fn subtraction(a: Q, b: Q, s: &mut Search) {
-    let (Some(x), Some(y)) = (whole(a), whole(b)) else {
+    let Some((x, y, dx, dy)) = columns_of(a, b) else {
         return;
     };
     if x >= y {
         for (flag, proc) in SUB_BUGS {
-            if let Some(run) = columns::subtract(x, y, flag) {
+            if let Some(run) = columns::subtract(&dx, &dy, flag) {
                 let detail = run.first_bug_column.map_or(Detail::None, |c| Detail::Column(c as u8));
                 s.emit(proc, sub_tag(proc, run.first_borrow), qv(Some(run.value)), detail);
             }
@@ -101,11 +107,11 @@ const ADD_BUGS: [(u16, Proc, &str); 4] = [
 ];
 
 pub(super) fn addition(a: Q, b: Q, s: &mut Search) {
-    let (Some(x), Some(y)) = (whole(a), whole(b)) else {
+    let Some((_, _, dx, dy)) = columns_of(a, b) else {
         return;
     };
     for (flag, proc, tag) in ADD_BUGS {
-        if let Some((v, first_carry)) = columns::add(x, y, flag) {
+        if let Some((v, first_carry)) = columns::add(&dx, &dy, flag) {
             let detail = first_carry.map_or(Detail::None, |c| Detail::Column(c as u8));
             s.emit(proc, tag, qv(Some(v)), detail);
         }
@@ -137,19 +143,15 @@ fn power_of_ten(n: u128) -> bool {
 }
 
 /// The number a student writes on top: the longer one (the first when they are as long).
-fn top_bottom(x: u128, y: u128) -> (u128, u128) {
-    if Digits::of(y).map_or(0, |d| d.len) > Digits::of(x).map_or(0, |d| d.len) {
-        (y, x)
-    } else {
-        (x, y)
-    }
+fn top_bottom<'d>(x: &'d Digits, y: &'d Digits) -> (&'d Digits, &'d Digits) {
+    if y.len > x.len { (y, x) } else { (x, y) }
 }
 
 pub(super) fn multiplication(a: Q, b: Q, s: &mut Search) {
-    let (Some(x), Some(y)) = (whole(a), whole(b)) else {
+    let Some((x, y, dx, dy)) = columns_of(a, b) else {
         return;
     };
-    let (top, bottom) = top_bottom(x, y);
+    let (top, bottom) = top_bottom(&dx, &dy);
     for (flag, proc, tag) in MUL_BUGS {
         s.emit(proc, tag, qv(columns::multiply(top, bottom, flag)), Detail::None);
     }
@@ -186,7 +188,7 @@ pub(super) fn multiplication(a: Q, b: Q, s: &mut Search) {
     s.emit(
         Proc::MulOnlyCorrespondingDigits,
         "ARITH_MUL_ONLY_CORRESPONDING_DIGITS_G5",
-        qv(columns::multiply_corresponding(x, y)),
+        qv(columns::multiply_corresponding(&dx, &dy)),
         Detail::None,
     );
 }
@@ -375,7 +377,7 @@ pub(super) fn fact_error(correct: Q, s: &mut Search) {
 /// Two bugs at once, and one bug plus a basic-fact slip, for the column families.
 pub(super) fn compositions(family: crate::family::Family, a: Q, b: Q, s: &mut Search) {
     use crate::family::Family;
-    let (Some(x), Some(y)) = (whole(a), whole(b)) else {
+    let Some((x, y, dx, dy)) = columns_of(a, b) else {
         return;
     };
     let mut singles: Vec<(Proc, &'static str, u128)> = Vec::new();
@@ -383,15 +385,15 @@ pub(super) fn compositions(family: crate::family::Family, a: Q, b: Q, s: &mut Se
         Family::ArithSub if x >= y => {
             let alone: Vec<Option<u128>> = SUB_BUGS
                 .iter()
-                .map(|&(f, _)| columns::subtract(x, y, f).map(|r| r.value))
+                .map(|&(f, _)| columns::subtract(&dx, &dy, f).map(|r| r.value))
                 .collect();
             for (i, &(f1, p1)) in SUB_BUGS.iter().enumerate() {
-                if let Some(r) = columns::subtract(x, y, f1) {
+                if let Some(r) = columns::subtract(&dx, &dy, f1) {
                     singles.push((p1, sub_tag(p1, r.first_borrow), r.value));
                 }
                 for (j, &(f2, p2)) in SUB_BUGS.iter().enumerate().skip(i + 1) {
                     // A pair that writes what one of its bugs writes alone explains nothing more.
-                    if let Some(r) = columns::subtract(x, y, f1 | f2)
+                    if let Some(r) = columns::subtract(&dx, &dy, f1 | f2)
                         && Some(r.value) != alone[i]
                         && Some(r.value) != alone[j]
                     {
@@ -410,13 +412,13 @@ pub(super) fn compositions(family: crate::family::Family, a: Q, b: Q, s: &mut Se
         }
         Family::ArithAdd => {
             for (flag, proc, tag) in ADD_BUGS {
-                if let Some((v, _)) = columns::add(x, y, flag) {
+                if let Some((v, _)) = columns::add(&dx, &dy, flag) {
                     singles.push((proc, tag, v));
                 }
             }
         }
         Family::ArithMul => {
-            let (top, bottom) = top_bottom(x, y);
+            let (top, bottom) = top_bottom(&dx, &dy);
             let pns = columns::multiply(top, bottom, mul::PARTIAL_NOT_SHIFTED);
             let alone: Vec<Option<u128>> = MUL_BUGS
                 .iter()

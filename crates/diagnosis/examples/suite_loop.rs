@@ -1,0 +1,33 @@
+//! Runs the peer suite in a loop: a fixed workload for instruction counts
+//! (`valgrind --tool=callgrind target/release/examples/suite_loop 200`), which unlike wall time
+//! does not move with the load of a shared machine.
+
+use diagnosis::{AttemptBody, Family, Options};
+
+const SUITE: &str = include_str!("../tests/data/rule-engine-cases.jsonl");
+
+fn main() {
+    let rounds: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100);
+    let options = Options {
+        compositions: std::env::var_os("NO_COMPOSITIONS").is_none(),
+        ..Options::default()
+    };
+    let cases: Vec<(AttemptBody, Option<Family>)> = SUITE
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let case: serde_json::Value = serde_json::from_str(line).unwrap();
+            (
+                AttemptBody::from_json(&case["input"].to_string()).unwrap(),
+                Family::from_code(case["topic"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    let mut tagged = 0usize;
+    for _ in 0..rounds {
+        for (body, family) in &cases {
+            tagged += usize::from(body.diagnose_as(*family, &options).unwrap().confidence > 0.0);
+        }
+    }
+    println!("{} diagnoses, {tagged} with a tag", rounds * cases.len());
+}
