@@ -76,15 +76,22 @@ fn run_all(cases: &[Prepared], options: &Options) -> usize {
 }
 
 fn bench(c: &mut Criterion) {
-    let options = Options {
-        compositions: std::env::var_os("NO_COMPOSITIONS").is_none(),
-        ..Options::default()
-    };
+    let options = Options::default();
     let mut group = c.benchmark_group("classify");
     for (name, cases) in [("peer-suite-93", suite()), ("generated-2000", generated())] {
         group.throughput(Throughput::Elements(cases.len() as u64));
         group.bench_function(name, |b| b.iter(|| run_all(&cases, &options)));
     }
+    // Baseline in the same run: single procedures only, no composition search.
+    let singles = Options {
+        compositions: false,
+        ..Options::default()
+    };
+    let cases = suite();
+    group.throughput(Throughput::Elements(cases.len() as u64));
+    group.bench_function("peer-suite-93-no-compositions", |b| {
+        b.iter(|| run_all(&cases, &singles))
+    });
     // The request path too: numbers read from the JSON fields on every call.
     let bodies: Vec<(AttemptBody, Option<Family>)> = SUITE
         .lines()

@@ -1,6 +1,7 @@
 //! Runs the peer suite in a loop: a fixed workload for instruction counts
 //! (`valgrind --tool=callgrind target/release/examples/suite_loop 200`), which unlike wall time
-//! does not move with the load of a shared machine.
+//! does not move with the load of a shared machine. `NO_COMPOSITIONS=1` turns the composition
+//! search off, to count what it costs.
 
 use diagnosis::{AttemptBody, Family, Options};
 

@@ -13,7 +13,7 @@ use crate::family::{CONCRETE, Family};
 use crate::number::{Number, Q};
 use crate::procedure::Proc;
 use crate::request::{AttemptBody, NumberField, RawStep};
-use crate::{Attempt, Step, procedure_outputs};
+use crate::{Attempt, Options, Step, UNCLASSIFIED, procedure_outputs};
 
 /// Share of generated answers that are correct, buggy, and random.
 pub const CORRECT_SHARE: f64 = 0.15;
@@ -430,4 +430,110 @@ fn problem(rng: &mut Rng, family: Family) -> Option<Problem> {
         }
         _ => return None,
     })
+}
+
+/// Counts of one slice of the evaluation: cases, right tags, right procedures.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tally {
+    pub cases: u64,
+    pub tag_right: u64,
+    pub procedure_right: u64,
+}
+
+impl Tally {
+    fn add(&mut self, tag_right: bool, procedure_right: bool) {
+        self.cases += 1;
+        self.tag_right += u64::from(tag_right);
+        self.procedure_right += u64::from(procedure_right);
+    }
+    pub fn tag_accuracy(&self) -> f64 {
+        ratio(self.tag_right, self.cases)
+    }
+    pub fn procedure_accuracy(&self) -> f64 {
+        ratio(self.procedure_right, self.cases)
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 1.0 } else { a as f64 / b as f64 }
+}
+
+/// What the evaluation measured.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub cases: usize,
+    pub errors: u64,
+    /// Buggy answers exactly one procedure produces.
+    pub unique: Tally,
+    /// Buggy answers several procedures produce (right = the generating procedure's tag).
+    pub ambiguous: Tally,
+    pub buggy_unclassified: u64,
+    pub correct: Tally,
+    /// Random wrong answers no procedure produces; `tag_right` counts those left UNCLASSIFIED.
+    pub unexplained: Tally,
+    /// Random wrong answers some procedure happens to produce.
+    pub coincidences: u64,
+    pub per_procedure: std::collections::BTreeMap<&'static str, Tally>,
+    /// Confidence deciles of every tagged wrong answer: (answers, right).
+    pub calibration: [(u64, u64); 10],
+}
+
+impl Report {
+    pub fn false_diagnosis_rate(&self) -> f64 {
+        1.0 - self.unexplained.tag_accuracy()
+    }
+}
+
+/// Diagnoses every case and tallies the results against the labels.
+pub fn evaluate(cases: &[Case], options: &Options) -> Report {
+    let mut r = Report {
+        cases: cases.len(),
+        ..Report::default()
+    };
+    for case in cases {
+        let Ok(d) = case.body.diagnose_as(Some(case.family), options) else {
+            r.errors += 1;
+            continue;
+        };
+        let tagged = !d.is_correct && d.error_tag_code != UNCLASSIFIED;
+        let right = match &case.label {
+            Label::Correct => {
+                r.correct
+                    .add(d.is_correct && d.error_tag_code == "CORRECT", d.is_correct);
+                continue;
+            }
+            Label::Buggy {
+                procedure,
+                tag,
+                explained_by,
+            } => {
+                let (tag_ok, proc_ok) = (d.error_tag_code == *tag, d.error_subtag == Some(procedure.name()));
+                if explained_by.len() == 1 {
+                    r.unique.add(tag_ok, proc_ok);
+                    r.per_procedure
+                        .entry(procedure.name())
+                        .or_default()
+                        .add(tag_ok, proc_ok);
+                } else {
+                    r.ambiguous.add(tag_ok, proc_ok);
+                }
+                r.buggy_unclassified += u64::from(!tagged);
+                tag_ok
+            }
+            Label::Random { explained_by } => {
+                if explained_by.is_empty() {
+                    r.unexplained.add(!tagged, !tagged);
+                } else {
+                    r.coincidences += 1;
+                }
+                false
+            }
+        };
+        if tagged {
+            let bucket = ((d.confidence * 10.0) as usize).min(9);
+            r.calibration[bucket].0 += 1;
+            r.calibration[bucket].1 += u64::from(right);
+        }
+    }
+    r
 }
