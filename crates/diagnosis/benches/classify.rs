@@ -8,7 +8,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use diagnosis::{AttemptBody, Family, Number, Options, Step, diagnose, evalset};
 use std::hint::black_box;
 
-const SUITE: &str = include_str!("../tests/data/rule-engine-cases.jsonl");
+#[path = "support/suite.rs"]
+mod suite;
 
 /// An attempt with its numbers already read: what the engine gets from the request layer.
 struct Prepared {
@@ -33,14 +34,9 @@ fn prepare(body: &AttemptBody, family: Option<Family>) -> Prepared {
 }
 
 fn suite() -> Vec<Prepared> {
-    SUITE
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            let case: serde_json::Value = serde_json::from_str(line).unwrap();
-            let body = AttemptBody::from_json(&case["input"].to_string()).unwrap();
-            prepare(&body, Family::from_code(case["topic"].as_str().unwrap()))
-        })
+    suite::peer_suite()
+        .iter()
+        .map(|(body, family)| prepare(body, *family))
         .collect()
 }
 
@@ -93,17 +89,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| run_all(&cases, &singles))
     });
     // The request path too: numbers read from the JSON fields on every call.
-    let bodies: Vec<(AttemptBody, Option<Family>)> = SUITE
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            let case: serde_json::Value = serde_json::from_str(line).unwrap();
-            (
-                AttemptBody::from_json(&case["input"].to_string()).unwrap(),
-                Family::from_code(case["topic"].as_str().unwrap()),
-            )
-        })
-        .collect();
+    let bodies = suite::peer_suite();
     group.throughput(Throughput::Elements(bodies.len() as u64));
     group.bench_function("peer-suite-93-from-body", |b| {
         b.iter(|| {

@@ -3,9 +3,10 @@
 //! does not move with the load of a shared machine. `NO_COMPOSITIONS=1` turns the composition
 //! search off, to count what it costs.
 
-use diagnosis::{AttemptBody, Family, Options};
+use diagnosis::Options;
 
-const SUITE: &str = include_str!("../tests/data/rule-engine-cases.jsonl");
+#[path = "../benches/support/suite.rs"]
+mod suite;
 
 fn main() {
     let rounds: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100);
@@ -13,17 +14,7 @@ fn main() {
         compositions: std::env::var_os("NO_COMPOSITIONS").is_none(),
         ..Options::default()
     };
-    let cases: Vec<(AttemptBody, Option<Family>)> = SUITE
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            let case: serde_json::Value = serde_json::from_str(line).unwrap();
-            (
-                AttemptBody::from_json(&case["input"].to_string()).unwrap(),
-                Family::from_code(case["topic"].as_str().unwrap()),
-            )
-        })
-        .collect();
+    let cases = suite::peer_suite();
     let mut tagged = 0usize;
     for _ in 0..rounds {
         for (body, family) in &cases {

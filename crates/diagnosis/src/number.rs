@@ -106,20 +106,7 @@ impl Q {
         )
     }
     pub fn sub(self, o: Q) -> Option<Q> {
-        if self.denom() == o.denom() {
-            let n = self.numer().checked_sub(o.numer())?;
-            return if self.denom() == 1 {
-                Some(Q::int(n))
-            } else {
-                Q::new(n, self.denom())
-            };
-        }
-        Q::new(
-            self.numer()
-                .checked_mul(o.denom())?
-                .checked_sub(o.numer().checked_mul(self.denom())?)?,
-            self.denom().checked_mul(o.denom())?,
-        )
+        self.add(o.neg())
     }
     pub fn mul(self, o: Q) -> Option<Q> {
         if self.denom() == 1 && o.denom() == 1 {
