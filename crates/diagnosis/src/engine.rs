@@ -253,16 +253,33 @@ fn binary_problem<'s>(
             .find(|&op| gives_expected(op))
             .or(fallback)?,
     };
-    let family = Family::of(kind, op)?;
-    if kind == Kind::Whole {
-        let whole = |n: &Number| n.value.is_integer() && !n.value.is_negative();
-        if !whole(&a) || !whole(&b) {
-            ev.push(Evidence::OutOfRange {
-                what: "whole-number column procedures need non-negative whole operands",
-            });
-        }
-    }
+    // The numbers can be of a wider kind than the topic says (negative numbers under a
+    // subtraction topic, decimals under an integer one): the procedures follow the numbers.
+    let kind = match (kind, kind_of(&a, &b)) {
+        (Kind::Whole, seen) | (Kind::Integer, seen @ (Kind::Decimal | Kind::Fraction)) => seen,
+        (kind, _) => kind,
+    };
+    let family = Family::of(kind, op).or_else(|| {
+        ev.push(Evidence::OutOfRange {
+            what: "no procedures for this operation on these numbers",
+        });
+        None
+    })?;
     Some(Problem::Binary { family, op, a, b })
+}
+
+/// The narrowest kind of number both operands belong to.
+fn kind_of(a: &Number, b: &Number) -> Kind {
+    let decimal = |n: &Number| matches!(n.form, Form::Decimal { .. });
+    if decimal(a) || decimal(b) {
+        Kind::Decimal
+    } else if !a.value.is_integer() || !b.value.is_integer() {
+        Kind::Fraction
+    } else if a.value.is_negative() || b.value.is_negative() {
+        Kind::Integer
+    } else {
+        Kind::Whole
+    }
 }
 
 fn has_node(st: &Statement, root: NodeId, pred: &impl Fn(&Node) -> bool) -> bool {

@@ -38,7 +38,7 @@ impl NumberField {
 }
 
 #[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct RawStep {
     pub expression: String,
     #[serde(default)]
@@ -56,6 +56,8 @@ pub struct AttemptBody {
     pub exercise_id: Option<String>,
     #[serde(default)]
     pub course_id: Option<String>,
+    /// Required by the API; a batch line without it is read as having no steps.
+    #[serde(default)]
     pub raw_steps: Vec<RawStep>,
     pub expected_answer: NumberField,
     pub student_answer: NumberField,

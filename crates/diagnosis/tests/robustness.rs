@@ -205,14 +205,32 @@ fn limits_give_errors_or_unclassified_never_panics() {
         "ARITH_ADD",
     );
     assert!(e.unwrap_err().to_string().contains("expectedAnswer"));
-    // Negative operands to a column procedure: no column bug, and the reason in the evidence.
-    let d = run(json!({"topicCode": "T", "expectedAnswer": -2, "studentAnswer": 7, "minuend": -5, "subtrahend": -3, "rawSteps": []}), "ARITH_SUB").unwrap();
+    // Negative operands under a column topic: diagnosed as integers, and said so.
+    let d = run(
+        json!({"topicCode": "T", "expectedAnswer": -2, "studentAnswer": -8, "minuend": -5, "subtrahend": -3, "rawSteps": []}),
+        "ARITH_SUB",
+    )
+    .unwrap();
+    assert_eq!(d.family, Some(Family::IntSub));
+    assert_eq!(d.error_tag_code, "INT_SUB_DOUBLE_NEGATIVE_NOT_APPLIED_G7");
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| matches!(e, diagnosis::Evidence::FamilyInferred { .. }))
+    );
+    assert_well_formed(&d);
+    // Integers have no division family: the reason is in the evidence.
+    let d = run(
+        json!({"topicCode": "T", "expectedAnswer": -2, "studentAnswer": 7, "minuend": -6, "subtrahend": 3, "rawSteps": []}),
+        "ARITH_DIV",
+    )
+    .unwrap();
     assert!(
         d.evidence
             .iter()
             .any(|e| matches!(e, diagnosis::Evidence::OutOfRange { .. }))
     );
-    assert_well_formed(&d);
+    assert_eq!(d.error_tag_code, UNCLASSIFIED);
     // Empty answer: an error naming the field.
     let e = run(
         json!({"topicCode": "T", "expectedAnswer": 3, "studentAnswer": "", "rawSteps": []}),
