@@ -1,9 +1,18 @@
-//! `practica`: the attempts engine of practice platforms. This binary is the command-line
-//! interface; the service (`practica serve`) arrives with the API.
+//! `practica`: the attempts engine of practice platforms — the service and its command line.
 
 mod diagnose;
 
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use practica::app::{self, App};
+use practica::auth;
+use practica::config::Config;
+use practica::storage::{self, Profile, Role};
+use serde_json::json;
 
 #[derive(Parser)]
 #[command(name = "practica", version, about = "The attempts engine of practice platforms")]
@@ -12,23 +21,208 @@ struct Cli {
     command: Command,
 }
 
+/// Where the service keeps its state (shared by the commands that touch it).
+#[derive(clap::Args, Clone)]
+struct Place {
+    /// Data directory: embedded database, signing secret, uploads.
+    #[arg(long, env = "PRACTICA_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// PostgreSQL instead of the embedded SQLite (`postgres://…`).
+    #[arg(long, env = "PRACTICA_DATABASE_URL")]
+    database_url: Option<String>,
+    /// A TOML configuration file (default: `<data dir>/practica.toml` if present).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Run the HTTP service (embedded SQLite and in-process events by default).
+    Serve {
+        #[command(flatten)]
+        place: Place,
+        /// Address to listen on.
+        #[arg(long, env = "PRACTICA_ADDR")]
+        addr: Option<String>,
+        /// NATS with JetStream for events (`nats://…`).
+        #[arg(long, env = "PRACTICA_NATS_URL")]
+        nats_url: Option<String>,
+        /// JWKS URL of an identity provider whose RS256/ES256 tokens are accepted.
+        #[arg(long, env = "PRACTICA_JWKS_URL")]
+        jwks_url: Option<String>,
+    },
+    /// Print a JWT the service with this data dir accepts.
+    Token {
+        #[command(flatten)]
+        place: Place,
+        /// The caller's id (a profile id; the API's studentId for a student).
+        #[arg(long)]
+        sub: String,
+        /// student, teacher or admin.
+        #[arg(long, default_value = "student")]
+        role: String,
+        /// Lifetime in hours.
+        #[arg(long, default_value_t = 24 * 30)]
+        ttl_hours: u64,
+    },
+    /// Manage API keys (`X-Api-Key`).
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
     /// Diagnose answers: which misconception produced them (one attempt from flags, or a JSONL
     /// batch of `POST /attempts` bodies).
     Diagnose(diagnose::Args),
 }
 
-fn main() -> std::process::ExitCode {
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key and print it (shown once; only its hash is stored).
+    Create {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        name: String,
+        /// student, teacher, admin or agent.
+        #[arg(long)]
+        role: String,
+        /// The profile the key acts as (default: `key:<name>`).
+        #[arg(long)]
+        owner: Option<String>,
+    },
+}
+
+fn config_for(place: &Place, extra: serde_json::Value) -> anyhow::Result<Config> {
+    let mut overrides = extra;
+    if let Some(d) = &place.data_dir {
+        overrides["data_dir"] = json!(d);
+    }
+    if let Some(u) = &place.database_url {
+        overrides["database_url"] = json!(u);
+    }
+    Config::load(place.config.as_deref(), &overrides)
+}
+
+fn init_logs(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "text" {
+        builder.init();
+    } else {
+        builder.json().flatten_event(true).with_current_span(true).init();
+    }
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Diagnose(args) => diagnose::run(args),
+        command => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(run(command))),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::from(2)
+            ExitCode::from(2)
         }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve {
+            place,
+            addr,
+            nats_url,
+            jwks_url,
+        } => {
+            let mut extra = json!({});
+            if let Some(a) = addr {
+                extra["addr"] = json!(a);
+            }
+            if let Some(n) = nats_url {
+                extra["nats_url"] = json!(n);
+            }
+            if let Some(j) = jwks_url {
+                extra["jwks_url"] = json!(j);
+            }
+            let config = config_for(&place, extra)?;
+            init_logs(&config.log_format);
+            let data_dir = config.data_dir.display().to_string();
+            let addr = config.addr;
+            let backend = if config.database_url.is_some() {
+                "PostgreSQL"
+            } else {
+                "embedded SQLite"
+            };
+            let app = App::build(config).await?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listening on {addr}"))?;
+            let local = listener.local_addr()?;
+            eprintln!("practica listening on http://{local} ({backend}, data dir {data_dir})");
+            eprintln!("API docs: http://{local}/docs");
+            eprintln!("Get a token: practica token --sub stu_abc123 --role student --data-dir {data_dir}");
+            tracing::info!(%local, backend, "serving");
+            app.run(listener, app::shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token {
+            place,
+            sub,
+            role,
+            ttl_hours,
+        } => {
+            let config = config_for(&place, json!({}))?;
+            let role = Role::parse(&role)
+                .filter(|r| *r != Role::Agent)
+                .context("--role must be student, teacher or admin")?;
+            anyhow::ensure!(
+                !sub.trim().is_empty() && sub.len() <= 128,
+                "--sub must be 1 to 128 characters"
+            );
+            let secret = auth::load_or_create_secret(&config.data_dir)?;
+            println!(
+                "{}",
+                auth::issue_token(&secret, &sub, role, Duration::from_secs(ttl_hours * 3600))?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ApiKey {
+            command:
+                ApiKeyCommand::Create {
+                    place,
+                    name,
+                    role,
+                    owner,
+                },
+        } => {
+            let config = config_for(&place, json!({}))?;
+            let role = Role::parse(&role).context("--role must be student, teacher, admin or agent")?;
+            let owner = owner.unwrap_or_else(|| format!("key:{name}"));
+            std::fs::create_dir_all(&config.data_dir)?;
+            let store = storage::open(&config.database()).await?;
+            if role != Role::Agent && store.profile(&owner).await?.is_none() {
+                store
+                    .upsert_profile(&Profile {
+                        id: owner.clone(),
+                        name: name.clone(),
+                        role,
+                    })
+                    .await?;
+            }
+            let (key, record) = auth::new_api_key(&name, role, &owner);
+            store.create_api_key(&record).await?;
+            println!("{key}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diagnose(_) => unreachable!("handled without a runtime"),
     }
 }

@@ -1,0 +1,183 @@
+//! The service: state, router, and the run loop (HTTP server plus outbox relay, with graceful
+//! shutdown that drains both).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, broadcast, watch};
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::auth::{self, Authenticator};
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::events::{self, Event, Relay, Sink};
+use crate::storage::{self, Store};
+use crate::{attempts, catalog, ops, trace};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub catalog: Arc<Catalog>,
+    pub auth: Arc<Authenticator>,
+    /// Wakes the relay after a commit.
+    pub outbox: Arc<Notify>,
+    /// In-process subscribers of the embedded event stream.
+    pub events: broadcast::Sender<Arc<Event>>,
+    pub nats: Option<async_nats::Client>,
+    pub metrics: PrometheusHandle,
+    pub openapi: Arc<String>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "practica", description = "The attempts engine of practice platforms: exercise attempts diagnosed, mastery tracked, events emitted."),
+    modifiers(&SecuritySchemes),
+    security(("bearer" = []), ("apiKey" = [])),
+    tags((name = "attempts", description = "Exercise attempts"), (name = "catalog", description = "Topics and error tags"))
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "apiKey",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
+        );
+    }
+}
+
+/// A built service, ready to run.
+pub struct App {
+    pub state: AppState,
+    router: Router,
+    relay: Relay,
+}
+
+impl App {
+    /// Opens the store (creating and migrating it), loads the catalog, connects the event sink.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let store = storage::open(&config.database()).await?;
+        let secret = auth::load_or_create_secret(&config.data_dir)?;
+        let catalog = Arc::new(Catalog::load(store.as_ref()).await?);
+        let auth = Arc::new(Authenticator::new(
+            secret,
+            store.clone(),
+            config.jwks_url.clone(),
+            config.jwt_audience.clone(),
+            config.jwt_issuer.clone(),
+        ));
+        let (events_tx, _) = broadcast::channel(4096);
+        let (nats, sink) = match &config.nats_url {
+            Some(url) => {
+                let (client, js) = events::connect_nats(url, &config.nats_stream).await?;
+                (Some(client), Sink::Nats(Box::new(js)))
+            }
+            None => (None, Sink::Embedded(events_tx.clone())),
+        };
+        let outbox = Arc::new(Notify::new());
+        let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+            .merge(attempts::router())
+            .merge(catalog::router())
+            .split_for_parts();
+        let state = AppState {
+            config: Arc::new(config),
+            store: store.clone(),
+            catalog,
+            auth,
+            outbox: outbox.clone(),
+            events: events_tx,
+            nats,
+            metrics: ops::metrics_handle(),
+            openapi: Arc::new(openapi.to_json()?),
+        };
+        let router = router(api, state.clone());
+        Ok(App {
+            state,
+            router,
+            relay: Relay {
+                store,
+                sink,
+                wake: outbox,
+            },
+        })
+    }
+
+    /// Serves until `shutdown` completes, then stops taking requests, lets in-flight ones
+    /// finish, and publishes what is left in the outbox.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let relay = tokio::spawn(self.relay.run(stop_rx));
+        let served = axum::serve(listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        let _ = stop_tx.send(true);
+        relay.await?;
+        Ok(served?)
+    }
+}
+
+fn router(api: Router<AppState>, state: AppState) -> Router {
+    let limit = state.config.body_limit_bytes;
+    api.route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .route("/docs", get(ops::docs))
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed("method not allowed on this route".into()) })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(ops::track))
+        .layer(CatchPanicLayer::custom(|_| {
+            // A panic is a bug; the client still gets the JSON error shape.
+            ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .layer(axum::middleware::from_fn(trace::middleware))
+        .with_state(state)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

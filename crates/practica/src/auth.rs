@@ -1,0 +1,319 @@
+//! Who is calling: a JWT bearer token (HS256 signed with the data dir's secret, or RS256/ES256
+//! from an identity provider's JWKS) or an `X-Api-Key`. The role comes from the caller's profile
+//! when there is one, else from a claim the issuer controls — never from user-editable metadata.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::RwLock;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::storage::{ApiKeyRecord, Role, Store};
+
+/// Issuer and audience of the tokens this service signs itself.
+pub const SELF_ISSUER: &str = "practica";
+const SECRET_FILE: &str = "jwt-secret";
+const API_KEY_HEADER: &str = "x-api-key";
+const AGENT_HEADER: &str = "x-mcp";
+/// An unknown `kid` refetches the JWKS at most this often.
+const JWKS_REFRESH: Duration = Duration::from_secs(30);
+
+/// The authenticated caller of a request.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub id: String,
+    pub role: Role,
+    /// The request comes from an AI agent (`X-MCP` header, or an agent key).
+    pub via_agent: bool,
+}
+
+impl Caller {
+    pub fn is_staff(&self) -> bool {
+        matches!(self.role, Role::Teacher | Role::Admin)
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    #[serde(default)]
+    role: Option<String>,
+    /// Supabase-style: set by the server, so trusted.
+    #[serde(default)]
+    app_metadata: Option<serde_json::Value>,
+    exp: u64,
+    #[serde(default)]
+    iat: u64,
+}
+
+struct Jwks {
+    url: String,
+    keys: RwLock<(HashMap<String, DecodingKey>, Option<Instant>)>,
+    http: reqwest::Client,
+    validation: Validation,
+}
+
+pub struct Authenticator {
+    secret: Vec<u8>,
+    jwks: Option<Jwks>,
+    store: Arc<dyn Store>,
+}
+
+/// The HS256 secret kept in the data dir, created on first use (readable by the owner only).
+pub fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join(SECRET_FILE);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let secret = hex::decode(text.trim())?;
+        anyhow::ensure!(
+            secret.len() >= 32,
+            "{} holds a secret shorter than 32 bytes",
+            path.display()
+        );
+        return Ok(secret);
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let mut secret = vec![0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    write_private(&path, &hex::encode(&secret))?;
+    Ok(secret)
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// A token this service accepts, for `practica token`.
+pub fn issue_token(secret: &[u8], sub: &str, role: Role, ttl: Duration) -> anyhow::Result<String> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    #[derive(Serialize)]
+    struct Issued<'a> {
+        sub: &'a str,
+        role: &'a str,
+        iss: &'a str,
+        aud: &'a str,
+        iat: u64,
+        exp: u64,
+    }
+    let claims = Issued {
+        sub,
+        role: role.as_str(),
+        iss: SELF_ISSUER,
+        aud: SELF_ISSUER,
+        iat: now,
+        exp: now + ttl.as_secs(),
+    };
+    Ok(jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )?)
+}
+
+/// A new API key: the id and secret the client uses (`pk_<id>.<secret>`) and the record to store.
+pub fn new_api_key(name: &str, role: Role, owner_id: &str) -> (String, ApiKeyRecord) {
+    let mut id = [0u8; 8];
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut id);
+    rand::rng().fill_bytes(&mut secret);
+    let (id, secret) = (hex::encode(id), hex::encode(secret));
+    let record = ApiKeyRecord {
+        id: id.clone(),
+        name: name.to_string(),
+        secret_hash: hash_secret(&secret),
+        role,
+        owner_id: owner_id.to_string(),
+        revoked: false,
+    };
+    (format!("pk_{id}.{secret}"), record)
+}
+
+fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Equal-length comparison in constant time.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Authenticator {
+    pub fn new(
+        secret: Vec<u8>,
+        store: Arc<dyn Store>,
+        jwks_url: Option<String>,
+        audience: Option<String>,
+        issuer: Option<String>,
+    ) -> Authenticator {
+        let jwks = jwks_url.map(|url| {
+            let mut validation = Validation::new(Algorithm::RS256);
+            validation.algorithms = vec![Algorithm::RS256, Algorithm::ES256];
+            match &audience {
+                Some(aud) => validation.set_audience(&[aud]),
+                None => validation.validate_aud = false,
+            }
+            if let Some(iss) = &issuer {
+                validation.set_issuer(&[iss]);
+            }
+            Jwks {
+                url,
+                keys: RwLock::new((HashMap::new(), None)),
+                http: reqwest::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .unwrap_or_default(),
+                validation,
+            }
+        });
+        Authenticator { secret, jwks, store }
+    }
+
+    async fn caller_for_api_key(&self, presented: &str) -> Result<Caller, ApiError> {
+        let invalid = || ApiError::Unauthorized("invalid API key".into());
+        let (id, secret) = presented
+            .strip_prefix("pk_")
+            .and_then(|k| k.split_once('.'))
+            .ok_or_else(invalid)?;
+        let key = self.store.api_key(id).await?.ok_or_else(invalid)?;
+        if key.revoked || !same(&key.secret_hash, &hash_secret(secret)) {
+            return Err(invalid());
+        }
+        Ok(Caller {
+            id: key.owner_id,
+            role: key.role,
+            via_agent: key.role == Role::Agent,
+        })
+    }
+
+    async fn caller_for_bearer(&self, token: &str) -> Result<Caller, ApiError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| ApiError::Unauthorized(format!("invalid token: {e}")))?;
+        let (claims, self_issued) = if header.alg == Algorithm::HS256 {
+            let mut validation = Validation::new(Algorithm::HS256);
+            validation.set_audience(&[SELF_ISSUER]);
+            validation.set_issuer(&[SELF_ISSUER]);
+            let data = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&self.secret), &validation)
+                .map_err(|e| ApiError::Unauthorized(format!("invalid token: {e}")))?;
+            (data.claims, true)
+        } else {
+            let jwks = self
+                .jwks
+                .as_ref()
+                .ok_or_else(|| ApiError::Unauthorized("token algorithm not accepted".into()))?;
+            let kid = header
+                .kid
+                .ok_or_else(|| ApiError::Unauthorized("token has no kid".into()))?;
+            let key = jwks.key(&kid).await?;
+            let data = jsonwebtoken::decode::<Claims>(token, &key, &jwks.validation)
+                .map_err(|e| ApiError::Unauthorized(format!("invalid token: {e}")))?;
+            (data.claims, false)
+        };
+        if claims.sub.is_empty() || claims.sub.len() > 128 {
+            return Err(ApiError::Unauthorized("token subject missing or too long".into()));
+        }
+        let role = match self.store.profile(&claims.sub).await? {
+            Some(profile) => profile.role,
+            None => {
+                // Our own tokens carry the role `practica token` was given; an identity
+                // provider's only in app_metadata, which users cannot edit.
+                let claimed = if self_issued {
+                    claims.role.clone()
+                } else {
+                    claims
+                        .app_metadata
+                        .as_ref()
+                        .and_then(|m| m.get("role"))
+                        .and_then(|r| r.as_str())
+                        .map(str::to_string)
+                };
+                claimed
+                    .as_deref()
+                    .and_then(Role::parse)
+                    .filter(|r| *r != Role::Agent)
+                    .unwrap_or(Role::Student)
+            }
+        };
+        Ok(Caller {
+            id: claims.sub,
+            role,
+            via_agent: false,
+        })
+    }
+}
+
+impl Jwks {
+    async fn key(&self, kid: &str) -> Result<DecodingKey, ApiError> {
+        if let Some(k) = self.keys.read().await.0.get(kid) {
+            return Ok(k.clone());
+        }
+        let mut guard = self.keys.write().await;
+        let recently = guard.1.is_some_and(|at| at.elapsed() < JWKS_REFRESH);
+        if !recently {
+            let set: JwkSet = self
+                .http
+                .get(&self.url)
+                .send()
+                .await
+                .and_then(|r| r.error_for_status())
+                .map_err(|e| ApiError::Unavailable(format!("identity provider keys unreachable: {e}")))?
+                .json()
+                .await
+                .map_err(|e| ApiError::Unavailable(format!("identity provider keys unreadable: {e}")))?;
+            guard.0 = set
+                .keys
+                .iter()
+                .filter_map(|jwk| Some((jwk.common.key_id.clone()?, DecodingKey::from_jwk(jwk).ok()?)))
+                .collect();
+            guard.1 = Some(Instant::now());
+        }
+        guard
+            .0
+            .get(kid)
+            .cloned()
+            .ok_or_else(|| ApiError::Unauthorized("token signed by an unknown key".into()))
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+        let mut caller = if let Some(key) = header(API_KEY_HEADER) {
+            state.auth.caller_for_api_key(key).await?
+        } else if let Some(auth) = header("authorization") {
+            let token = auth
+                .strip_prefix("Bearer ")
+                .or_else(|| auth.strip_prefix("bearer "))
+                .ok_or_else(|| ApiError::Unauthorized("Authorization must be a Bearer token".into()))?;
+            state.auth.caller_for_bearer(token.trim()).await?
+        } else {
+            return Err(ApiError::Unauthorized(
+                "missing credentials: a Bearer token or an X-Api-Key".into(),
+            ));
+        };
+        if header(AGENT_HEADER).is_some_and(|v| !matches!(v, "" | "0" | "false")) {
+            caller.via_agent = true;
+        }
+        Ok(caller)
+    }
+}

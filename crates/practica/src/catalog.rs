@@ -1,0 +1,152 @@
+//! The catalog clients and the diagnosis use: topics (family, BKT parameters) and error tags.
+//! The built-in catalog is compiled in (crates/diagnosis); topics from content bundles override
+//! it. Held in memory: every attempt looks its topic up.
+
+use std::collections::BTreeMap;
+use std::sync::RwLock;
+
+use axum::Json;
+use axum::extract::State;
+use diagnosis::catalog::{ERROR_TAGS, ErrorTag, TOPICS};
+use mastery::BktParams;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::ApiResult;
+use crate::storage::{Store, StoreError, TopicRecord};
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Topic {
+    pub code: String,
+    /// Diagnosis family (`ARITH_SUB`, …; broad ones like `DEC` are resolved from the steps).
+    pub family: String,
+    pub name_es: String,
+    pub name_en: String,
+    #[schema(value_type = Object)]
+    pub bkt: BktParams,
+}
+
+#[derive(Default)]
+pub struct Catalog {
+    topics: RwLock<BTreeMap<String, Topic>>,
+}
+
+impl Catalog {
+    /// The built-in topics, overridden by the stored ones.
+    pub async fn load(store: &dyn Store) -> Result<Catalog, StoreError> {
+        let catalog = Catalog::default();
+        {
+            let mut topics = catalog.topics.write().unwrap_or_else(|e| e.into_inner());
+            for t in TOPICS {
+                topics.insert(
+                    t.code.to_string(),
+                    Topic {
+                        code: t.code.to_string(),
+                        family: t.family.to_string(),
+                        name_es: t.name_es.to_string(),
+                        name_en: t.name_en.to_string(),
+                        bkt: BktParams::default(),
+                    },
+                );
+            }
+        }
+        for t in store.topics().await? {
+            catalog.put_topic(&t);
+        }
+        Ok(catalog)
+    }
+
+    pub fn put_topic(&self, t: &TopicRecord) {
+        let mut topics = self.topics.write().unwrap_or_else(|e| e.into_inner());
+        let names = topics.get(&t.code).map(|o| (o.name_es.clone(), o.name_en.clone()));
+        let (name_es, name_en) = names.unwrap_or_else(|| (t.name.clone(), t.name.clone()));
+        topics.insert(
+            t.code.clone(),
+            Topic {
+                code: t.code.clone(),
+                family: t.family.clone(),
+                name_es: if t.name.is_empty() { name_es } else { t.name.clone() },
+                name_en,
+                bkt: t.bkt,
+            },
+        );
+    }
+
+    pub fn topic(&self, code: &str) -> Option<Topic> {
+        self.topics.read().unwrap_or_else(|e| e.into_inner()).get(code).cloned()
+    }
+
+    pub fn topics(&self) -> Vec<Topic> {
+        self.topics
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    pub fn error_tag(&self, code: &str) -> Option<&'static ErrorTag> {
+        diagnosis::catalog::error_tag(code)
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_topics))
+        .routes(routes!(list_error_tags))
+}
+
+/// Topics: code, diagnosis family, names, BKT parameters.
+#[utoipa::path(get, path = "/catalog/topics", tag = "catalog",
+    responses((status = 200, description = "Every topic", body = [Topic]),
+              (status = 401, description = "No credentials", body = crate::error::ErrorBody)))]
+async fn list_topics(_caller: Caller, State(state): State<AppState>) -> ApiResult<Json<Vec<Topic>>> {
+    Ok(Json(state.catalog.topics()))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorTagView {
+    code: &'static str,
+    family: &'static str,
+    name_es: &'static str,
+    name_en: &'static str,
+    /// LOW, MED or HIGH.
+    severity: &'static str,
+    grade: Option<u8>,
+    description: &'static str,
+    remediation: &'static str,
+    parent: Option<&'static str>,
+}
+
+/// Error tags the diagnosis can report: what each means and how to remedy it.
+#[utoipa::path(get, path = "/catalog/error-tags", tag = "catalog",
+    responses((status = 200, description = "Every error tag", body = [ErrorTagView]),
+              (status = 401, description = "No credentials", body = crate::error::ErrorBody)))]
+async fn list_error_tags(_caller: Caller) -> ApiResult<Json<Vec<ErrorTagView>>> {
+    Ok(Json(
+        ERROR_TAGS
+            .iter()
+            .map(|t| ErrorTagView {
+                code: t.code,
+                family: t.family,
+                name_es: t.name_es,
+                name_en: t.name_en,
+                severity: match t.severity {
+                    diagnosis::catalog::Severity::Low => "LOW",
+                    diagnosis::catalog::Severity::Med => "MED",
+                    diagnosis::catalog::Severity::High => "HIGH",
+                },
+                grade: t.grade,
+                description: t.description,
+                remediation: t.remediation,
+                parent: t.parent,
+            })
+            .collect(),
+    ))
+}

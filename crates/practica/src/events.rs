@@ -1,0 +1,152 @@
+//! Telemetry events: the transactional outbox, relayed after commit to a sink — in-process
+//! subscribers by default, NATS JetStream when configured. Events leave in commit order (so in
+//! order per student); a crash between publishing and marking republishes, and the message id
+//! (the event id) lets JetStream drop the duplicate.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use async_nats::jetstream::message::PublishMessage;
+use serde_json::Value;
+use tokio::sync::{Notify, broadcast, watch};
+use uuid::Uuid;
+
+use crate::storage::{OutboxRow, Store};
+
+/// Subjects are `practica.events.<event type>`.
+pub const SUBJECT_PREFIX: &str = "practica.events";
+const BATCH: i64 = 256;
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// An event as in-process subscribers receive it.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub seq: i64,
+    pub id: Uuid,
+    pub event_type: String,
+    pub ordering_key: String,
+    pub payload: Value,
+}
+
+#[derive(Clone)]
+pub enum Sink {
+    Embedded(broadcast::Sender<Arc<Event>>),
+    Nats(Box<jetstream::Context>),
+}
+
+/// Connects to NATS and makes sure the stream exists (created if missing).
+pub async fn connect_nats(url: &str, stream: &str) -> anyhow::Result<(async_nats::Client, jetstream::Context)> {
+    let client = async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await
+        .map_err(|e| anyhow::anyhow!("NATS at {url}: {e}"))?;
+    let js = jetstream::new(client.clone());
+    js.get_or_create_stream(jetstream::stream::Config {
+        name: stream.to_string(),
+        subjects: vec![format!("{SUBJECT_PREFIX}.>")],
+        // Long enough to cover a relay restart: a republished event within it is dropped.
+        duplicate_window: Duration::from_secs(600),
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("JetStream stream {stream}: {e}"))?;
+    Ok((client, js))
+}
+
+impl Sink {
+    /// Publishes a batch in order; returns how many were accepted before the first failure.
+    async fn publish(&self, rows: &[OutboxRow]) -> (usize, Option<anyhow::Error>) {
+        match self {
+            Sink::Embedded(tx) => {
+                for row in rows {
+                    // No subscriber is not an error: in-process delivery is best effort.
+                    let _ = tx.send(Arc::new(Event {
+                        seq: row.seq,
+                        id: row.event_id,
+                        event_type: row.event_type.clone(),
+                        ordering_key: row.ordering_key.clone(),
+                        payload: row.payload.clone(),
+                    }));
+                }
+                (rows.len(), None)
+            }
+            Sink::Nats(js) => {
+                // Publishes are pipelined on one connection (which keeps their order); acks are
+                // awaited in order so the published prefix is known.
+                let mut acks = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let subject = format!("{SUBJECT_PREFIX}.{}", row.event_type);
+                    let publish = PublishMessage::build()
+                        .message_id(row.event_id.to_string())
+                        .header("Practica-Ordering-Key", row.ordering_key.as_str())
+                        .payload(row.payload.to_string().into());
+                    match js.send_publish(subject, publish).await {
+                        Ok(ack) => acks.push(ack),
+                        Err(e) => return (0, Some(anyhow::anyhow!("publish: {e}"))),
+                    }
+                }
+                for (i, ack) in acks.into_iter().enumerate() {
+                    if let Err(e) = ack.await {
+                        return (i, Some(anyhow::anyhow!("ack: {e}")));
+                    }
+                }
+                (rows.len(), None)
+            }
+        }
+    }
+}
+
+/// Moves committed events from the outbox to the sink.
+pub struct Relay {
+    pub store: Arc<dyn Store>,
+    pub sink: Sink,
+    pub wake: Arc<Notify>,
+}
+
+impl Relay {
+    /// Runs until `stop` turns true, then publishes what is left and returns.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let stopping = *stop.borrow();
+            match self.pass().await {
+                Ok(0) if stopping => return,
+                Ok(0) => {
+                    tokio::select! {
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep(IDLE_POLL) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+                Ok(_) => backoff = Duration::from_millis(100),
+                Err(e) => {
+                    tracing::warn!(error = format!("{e:#}"), "outbox relay: will retry");
+                    if stopping {
+                        return;
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+
+    /// One batch: returns how many events were published.
+    pub async fn pass(&self) -> anyhow::Result<usize> {
+        let rows = self.store.unpublished(BATCH).await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let (published, error) = self.sink.publish(&rows).await;
+        let seqs: Vec<i64> = rows[..published].iter().map(|r| r.seq).collect();
+        if !seqs.is_empty() {
+            self.store.mark_published(&seqs).await?;
+        }
+        match error {
+            Some(e) => Err(e),
+            None => Ok(published),
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Operations endpoints: liveness, readiness, Prometheus metrics, the OpenAPI document and its
+//! browsable page.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult};
+
+/// The process-wide Prometheus recorder (installed once, shared by every app in the process).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ])
+                .expect("static buckets")
+                .build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (tests); the handle still renders ours.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// Request latency by method, route template and status.
+pub async fn track(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let response = next.run(req).await;
+    metrics::histogram!("practica_http_request_duration_seconds",
+        "method" => method, "route" => route, "status" => response.status().as_u16().to_string())
+    .record(started.elapsed().as_secs_f64());
+    response
+}
+
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready when the database answers and, if configured, NATS is connected.
+pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+    state
+        .store
+        .ping()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("database: {e}")))?;
+    let stream = match &state.nats {
+        Some(client) => {
+            if client.connection_state() != async_nats::connection::State::Connected {
+                return Err(ApiError::Unavailable("NATS is not connected".into()));
+            }
+            "nats"
+        }
+        None => "embedded",
+    };
+    Ok(Json(
+        json!({ "status": "ready", "database": state.store.backend(), "events": stream }),
+    ))
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    if let Ok((count, age)) = state.store.outbox_lag().await {
+        metrics::gauge!("practica_outbox_unpublished").set(count as f64);
+        metrics::gauge!("practica_outbox_oldest_seconds").set(age);
+    }
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+pub async fn openapi(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.openapi.as_str().to_string(),
+    )
+        .into_response()
+}
+
+/// A self-contained page listing the API from /openapi.json (no assets fetched from elsewhere,
+/// so it works on an offline deployment).
+pub async fn docs() -> Html<&'static str> {
+    Html(include_str!("docs.html"))
+}

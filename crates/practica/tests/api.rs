@@ -1,0 +1,573 @@
+//! The exercise attempts API end to end: a real server on port 0, a real HTTP client, a fresh
+//! database per test — SQLite always, PostgreSQL too when `PRACTICA_TEST_POSTGRES_URL` is set.
+
+mod common;
+
+use common::{Backend, TestApp, backends, spec_example};
+use practica::storage::{Profile, Role};
+use serde_json::{Value, json};
+
+fn assert_error_shape(body: &Value, status: u16) {
+    assert_eq!(body["statusCode"], status, "{body}");
+    assert!(body["code"].as_str().is_some_and(|c| !c.is_empty()), "{body}");
+    assert!(body["message"].as_str().is_some(), "{body}");
+    assert!(body["traceId"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
+}
+
+async fn spec_example_flow(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token("stu_abc123", Role::Student);
+    let (status, created) = app.post("/attempts", &token, &spec_example("stu_abc123")).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["isCorrect"], false);
+    assert_eq!(created["errorTagCode"], "ARITH_SUB_BORROW_OMITTED_TENS_G3");
+    assert_eq!(created["classifierSource"], "RULE");
+    assert!(created["confidence"].as_f64().unwrap() >= 0.85);
+    let id = created["attemptId"].as_str().unwrap().to_string();
+
+    let (status, s) = app.get(&format!("/attempts/{id}/status"), &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(s["status"], "CLASSIFIED");
+    assert_eq!(s["errorTagCode"], "ARITH_SUB_BORROW_OMITTED_TENS_G3");
+    assert_eq!(s["errorTagName"], "Borrow omitido — decenas");
+
+    let (status, d) = app.get(&format!("/attempts/{id}/detail"), &token).await;
+    assert_eq!(status, 200);
+    let steps = d["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert_eq!(steps[0]["expression"], "53 - 26");
+    assert_eq!(steps[1]["isFinal"], true);
+    assert_eq!(d["firstWrongStep"], 1);
+    assert_eq!(d["reports"], json!([]));
+
+    // Mastery moved once for (student, topic, course).
+    let m = app
+        .state
+        .store
+        .mastery("stu_abc123", "T-SUB-BORROW", "crs_def456")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.attempts, 1);
+    assert!((m.p_known - mastery::BktParams::default().update(0.3, false)).abs() < 1e-12);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spec_example_is_created_read_and_tracked() {
+    for b in backends() {
+        spec_example_flow(b).await;
+    }
+}
+
+async fn auth_flow(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let store = &app.state.store;
+    for (id, role) in [
+        ("stu_a", Role::Student),
+        ("stu_b", Role::Student),
+        ("tch_1", Role::Teacher),
+        ("tch_2", Role::Teacher),
+    ] {
+        store
+            .upsert_profile(&Profile {
+                id: id.into(),
+                name: id.into(),
+                role,
+            })
+            .await
+            .unwrap();
+    }
+    store.add_course_member("crs_1", "tch_1", Role::Teacher).await.unwrap();
+    store.add_course_member("crs_1", "stu_a", Role::Student).await.unwrap();
+
+    // No credentials, a bad token, a bad key: 401 with the error shape.
+    let r = app
+        .http
+        .post(app.url("/attempts"))
+        .json(&spec_example("stu_a"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_error_shape(&r.json().await.unwrap(), 401);
+    let (status, body) = app.post("/attempts", "not-a-jwt", &spec_example("stu_a")).await;
+    assert_eq!(status, 401);
+    assert_error_shape(&body, 401);
+    let r = app
+        .http
+        .get(app.url("/catalog/topics"))
+        .header("x-api-key", "pk_nope.nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let a = app.token("stu_a", Role::Student);
+    let b = app.token("stu_b", Role::Student);
+    // A student acts for themselves only.
+    let (status, body) = app.post("/attempts", &a, &spec_example("stu_b")).await;
+    assert_eq!(status, 403);
+    assert_error_shape(&body, 403);
+    let mut own = spec_example("stu_a");
+    own["courseId"] = json!("crs_1");
+    let (status, created) = app.post("/attempts", &a, &own).await;
+    assert_eq!(status, 201);
+    let path = format!("/attempts/{}/status", created["attemptId"].as_str().unwrap());
+    assert_eq!(app.get(&path, &a).await.0, 200);
+    assert_eq!(app.get(&path, &b).await.0, 403);
+    // The teacher of the course reads it; another teacher does not.
+    assert_eq!(app.get(&path, &app.token("tch_1", Role::Teacher)).await.0, 200);
+    assert_eq!(app.get(&path, &app.token("tch_2", Role::Teacher)).await.0, 403);
+    // The profile's role wins over the token's claim: stu_b claiming admin is still a student.
+    assert_eq!(app.get(&path, &app.token("stu_b", Role::Admin)).await.0, 403);
+    // An admin reads everything.
+    assert_eq!(app.get(&path, &app.token("adm_1", Role::Admin)).await.0, 200);
+
+    // API keys: stored hashed, usable as X-Api-Key.
+    let (key, record) = practica::auth::new_api_key("tutor-bot", Role::Agent, "agent:tutor");
+    store.create_api_key(&record).await.unwrap();
+    assert!(!record.secret_hash.contains(key.split('.').nth(1).unwrap()));
+    let r = app
+        .http
+        .post(app.url("/attempts"))
+        .header("x-api-key", &key)
+        .header("x-mcp", "1")
+        .json(&spec_example("stu_b"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let detail = app
+        .get(
+            &format!("/attempts/{}/detail", created["attemptId"].as_str().unwrap()),
+            &app.token("adm_1", Role::Admin),
+        )
+        .await
+        .1;
+    assert_eq!(detail["viaAgent"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_act_and_read_within_their_rights() {
+    for b in backends() {
+        auth_flow(b).await;
+    }
+}
+
+async fn bad_input_flow(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token("stu_x", Role::Student);
+    let send_raw = |body: String| {
+        app.http
+            .post(app.url("/attempts"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let cases: Vec<(String, u16)> = vec![
+        ("{not json".into(), 400),
+        ("[]".into(), 422),
+        (r#"{"studentId":"stu_x"}"#.into(), 422),
+        (
+            spec_example("stu_x")
+                .to_string()
+                .replace("\"studentAnswer\":33", "\"studentAnswer\":true"),
+            422,
+        ),
+        (
+            spec_example("stu_x")
+                .to_string()
+                .replace("\"studentAnswer\":33", "\"studentAnswer\":1e309"),
+            400,
+        ),
+        (
+            spec_example("stu_x").to_string().replace(
+                "\"studentAnswer\":33",
+                "\"studentAnswer\":10000000000000000000000000000000000000000",
+            ),
+            422,
+        ),
+        (
+            spec_example("stu_x")
+                .to_string()
+                .replace("\"studentAnswer\":33", "\"studentAnswer\":\"\""),
+            422,
+        ),
+        (
+            spec_example("stu_x")
+                .to_string()
+                .replace("T-SUB-BORROW", "NO-SUCH-TOPIC"),
+            422,
+        ),
+        (
+            spec_example("stu_x")
+                .to_string()
+                .replace("\"rawSteps\":[", "\"rawSteps\":[7,"),
+            422,
+        ),
+    ];
+    for (body, want) in cases {
+        let r = send_raw(body.clone()).await.unwrap();
+        let status = r.status().as_u16();
+        let json: Value = r.json().await.unwrap();
+        assert_eq!(status, want, "{body} -> {json}");
+        assert_error_shape(&json, want);
+    }
+    // Too large: 413, and nothing written.
+    let huge = json!({"studentId": "stu_x", "topicCode": "T-SUB-BORROW", "expectedAnswer": 1, "studentAnswer": 1,
+                      "rawSteps": [{"expression": "x".repeat(2 << 20)}]});
+    let r = send_raw(huge.to_string()).await.unwrap();
+    assert_eq!(r.status(), 413);
+    assert_error_shape(&r.json().await.unwrap(), 413);
+    assert!(
+        app.state
+            .store
+            .mastery("stu_x", "T-SUB-BORROW", "crs_def456")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Unknown ids and routes: 404 JSON.
+    for path in [
+        "/attempts/00000000-0000-0000-0000-000000000000/status",
+        "/attempts/not-a-uuid/detail",
+        "/nowhere",
+    ] {
+        let (status, body) = app.get(path, &token).await;
+        assert_eq!(status, 404, "{path}");
+        assert_error_shape(&body, 404);
+    }
+    // Another content type: 415.
+    let r = app
+        .http
+        .post(app.url("/attempts"))
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body("hi")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
+    for b in backends() {
+        bad_input_flow(b).await;
+    }
+}
+
+async fn trace_and_idempotency_flow(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token("stu_i", Role::Student);
+    // x-trace-id is echoed and stored; one is generated when missing.
+    let r = app
+        .http
+        .post(app.url("/attempts"))
+        .bearer_auth(&token)
+        .header("x-trace-id", "trace-123")
+        .json(&spec_example("stu_i"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-trace-id"], "trace-123");
+    let created: Value = r.json().await.unwrap();
+    let detail = app
+        .get(
+            &format!("/attempts/{}/detail", created["attemptId"].as_str().unwrap()),
+            &token,
+        )
+        .await
+        .1;
+    assert_eq!(detail["traceId"], "trace-123");
+    let r = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert!(!r.headers()["x-trace-id"].is_empty());
+
+    // A retried POST with the same Idempotency-Key returns the first response, creates nothing.
+    let post = |key: &'static str, body: Value| {
+        app.http
+            .post(app.url("/attempts"))
+            .bearer_auth(&token)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+    };
+    let first: Value = post("key-1", spec_example("stu_i"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = post("key-1", spec_example("stu_i")).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let second: Value = r.json().await.unwrap();
+    assert_eq!(first, second);
+    let m = app
+        .state
+        .store
+        .mastery("stu_i", "T-SUB-BORROW", "crs_def456")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.attempts, 2, "one attempt without a key, one with");
+    // The same key with another body is refused.
+    let mut other = spec_example("stu_i");
+    other["studentAnswer"] = json!(27);
+    let r = post("key-1", other).await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert_error_shape(&r.json().await.unwrap(), 409);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_ids_and_idempotency_keys() {
+    for b in backends() {
+        trace_and_idempotency_flow(b).await;
+    }
+}
+
+async fn report_flow(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token("stu_r", Role::Student);
+    let created = app.post("/attempts", &token, &spec_example("stu_r")).await.1;
+    let id = created["attemptId"].as_str().unwrap();
+    let path = format!("/attempts/{id}/report");
+    let (status, body) = app.post(&path, &token, &json!({"errorTagCode": "NOPE"})).await;
+    assert_eq!(status, 422);
+    assert_error_shape(&body, 422);
+    let (status, _) = app
+        .post(
+            &path,
+            &token,
+            &json!({"errorTagCode": "ARITH_SUB_BORROW_FROM_ZERO_G3", "comment": "x".repeat(501)}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (status, body) = app
+        .post(
+            &path,
+            &token,
+            &json!({"errorTagCode": "ARITH_SUB_BORROW_FROM_ZERO_G3", "comment": "á".repeat(500)}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body, json!({"attemptId": id, "reported": true}));
+    let detail = app.get(&format!("/attempts/{id}/detail"), &token).await.1;
+    assert_eq!(detail["reports"][0]["errorTagCode"], "ARITH_SUB_BORROW_FROM_ZERO_G3");
+    // The classification is untouched.
+    assert_eq!(detail["errorTagCode"], "ARITH_SUB_BORROW_OMITTED_TENS_G3");
+    // Someone else's attempt: 403.
+    let (status, _) = app
+        .post(
+            &path,
+            &app.token("stu_other", Role::Student),
+            &json!({"errorTagCode": "CORRECT"}),
+        )
+        .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_are_their_own_records() {
+    for b in backends() {
+        report_flow(b).await;
+    }
+}
+
+async fn exercise_truth_flow(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.state
+        .store
+        .upsert_exercise(&practica::storage::ExerciseRecord {
+            id: "ex_known".into(),
+            topic_code: "T-SUB-BORROW".into(),
+            problem: "53 - 26".into(),
+            expected_answer: "27".into(),
+        })
+        .await
+        .unwrap();
+    let token = app.token("stu_e", Role::Student);
+    let mut body = spec_example("stu_e");
+    body["exerciseId"] = json!("ex_known");
+    body["expectedAnswer"] = json!(33);
+    let (status, created) = app.post("/attempts", &token, &body).await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        created["isCorrect"], false,
+        "the stored answer decides, not the client's"
+    );
+    let detail = app
+        .get(
+            &format!("/attempts/{}/detail", created["attemptId"].as_str().unwrap()),
+            &token,
+        )
+        .await
+        .1;
+    assert_eq!(detail["expectedAnswer"], "27");
+    assert_eq!(detail["clientExpectedAnswer"], "33");
+    // An unknown exercise is accepted and recorded.
+    body["exerciseId"] = json!("ex_elsewhere");
+    body["expectedAnswer"] = json!(27);
+    assert_eq!(app.post("/attempts", &token, &body).await.0, 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_known_exercise_answer_is_the_truth() {
+    for b in backends() {
+        exercise_truth_flow(b).await;
+    }
+}
+
+async fn concurrent_flow(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token("stu_c", Role::Student);
+    let mut handles = Vec::new();
+    for _ in 0..50 {
+        let (http, url, token, body) = (
+            app.http.clone(),
+            app.url("/attempts"),
+            token.clone(),
+            spec_example("stu_c"),
+        );
+        handles.push(tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for h in handles {
+        assert_eq!(h.await.unwrap(), 201);
+    }
+    let m = app
+        .state
+        .store
+        .mastery("stu_c", "T-SUB-BORROW", "crs_def456")
+        .await
+        .unwrap()
+        .unwrap();
+    let params = mastery::BktParams::default();
+    let sequential = (0..50).fold(params.p_init, |p, _| params.update(p, false));
+    assert_eq!(m.attempts, 50);
+    assert!((m.p_known - sequential).abs() < 1e-12, "{} vs {sequential}", m.p_known);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_attempts_update_mastery_as_if_sequential() {
+    for b in backends() {
+        concurrent_flow(b).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_reach_in_process_subscribers_without_free_text() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut events = app.state.events.subscribe();
+    let token = app.token("stu_ev", Role::Student);
+    let created = app.post("/attempts", &token, &spec_example("stu_ev")).await.1;
+    let event = tokio::time::timeout(std::time::Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event.event_type, "attempt.created");
+    assert_eq!(event.ordering_key, "stu_ev");
+    assert_eq!(event.payload["attempt"]["attemptId"], created["attemptId"]);
+    assert_eq!(
+        event.payload["attempt"]["errorTagCode"],
+        "ARITH_SUB_BORROW_OMITTED_TENS_G3"
+    );
+    let text = event.payload.to_string();
+    assert!(
+        !text.contains("53 - 26"),
+        "the student's steps are not in events: {text}"
+    );
+    assert!(event.payload["traceId"].as_str().is_some_and(|t| !t.is_empty()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_endpoints() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let token = app.token("stu_o", Role::Student);
+    assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    let ready: Value = app
+        .http
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "ready");
+    app.post("/attempts", &token, &spec_example("stu_o")).await;
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("practica_http_request_duration_seconds"), "{metrics}");
+    assert!(metrics.contains("practica_attempts_total"));
+    assert!(metrics.contains("practica_outbox_unpublished"));
+    let doc: Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/attempts",
+        "/attempts/{id}/status",
+        "/attempts/{id}/detail",
+        "/attempts/{id}/report",
+        "/catalog/topics",
+        "/catalog/error-tags",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert_eq!(app.http.get(app.url("/docs")).send().await.unwrap().status(), 200);
+    let (status, topics) = app.get("/catalog/topics", &token).await;
+    assert_eq!(status, 200);
+    assert!(
+        topics
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["code"] == "T-SUB-BORROW" && t["family"] == "ARITH_SUB")
+    );
+    let (status, tags) = app.get("/catalog/error-tags", &token).await;
+    assert_eq!(status, 200);
+    let tag = tags
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["code"] == "ARITH_SUB_BORROW_OMITTED_TENS_G3")
+        .unwrap();
+    for field in ["nameEs", "nameEn", "family", "severity", "description", "remediation"] {
+        assert!(tag[field].as_str().is_some_and(|s| !s.is_empty()), "{field}");
+    }
+    // Method not allowed is JSON too.
+    let r = app
+        .http
+        .delete(app.url("/attempts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_error_shape(&r.json().await.unwrap(), 405);
+}

@@ -1,0 +1,143 @@
+//! Test support: the service spawned on port 0 with a fresh database (a temp SQLite file, or a
+//! fresh PostgreSQL database when `PRACTICA_TEST_POSTGRES_URL` is set), and callers with tokens.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use practica::app::{App, AppState};
+use practica::auth;
+use practica::config::Config;
+use practica::storage::Role;
+use serde_json::Value;
+use uuid::Uuid;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backends to run a scenario on: SQLite always, PostgreSQL when configured.
+pub fn backends() -> Vec<Backend> {
+    let mut b = vec![Backend::Sqlite];
+    if std::env::var_os("PRACTICA_TEST_POSTGRES_URL").is_some() {
+        b.push(Backend::Postgres);
+    } else {
+        eprintln!("PRACTICA_TEST_POSTGRES_URL is not set: PostgreSQL variants skipped");
+    }
+    b
+}
+
+/// A fresh, empty PostgreSQL database on the configured server; its URL.
+pub async fn fresh_postgres_database() -> String {
+    use sqlx::Connection;
+    let admin_url = std::env::var("PRACTICA_TEST_POSTGRES_URL").expect("PRACTICA_TEST_POSTGRES_URL");
+    let name = format!("practica_test_{}", Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .expect("connect to PostgreSQL");
+    // The name is generated here (a uuid), not taken from input.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
+    let (base, _) = admin_url.rsplit_once('/').expect("database URL with a path");
+    format!("{base}/{name}")
+}
+
+pub fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("practica-test-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    pub data_dir: PathBuf,
+    pub backend: Backend,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let data_dir = temp_dir();
+        let mut config = Config {
+            data_dir: data_dir.clone(),
+            ..Config::default()
+        };
+        if backend == Backend::Postgres {
+            config.database_url = Some(fresh_postgres_database().await);
+        }
+        adjust(&mut config);
+        let app = App::build(config).await.expect("build the app");
+        let state = app.state.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(app.run(listener, std::future::pending()));
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        TestApp {
+            base,
+            http,
+            state,
+            data_dir,
+            backend,
+        }
+    }
+
+    pub fn token(&self, sub: &str, role: Role) -> String {
+        let secret = auth::load_or_create_secret(&self.data_dir).unwrap();
+        auth::issue_token(&secret, sub, role, Duration::from_secs(3600)).unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// POST JSON as `sub` with `role`; returns status and body.
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let r = self.http.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// The spec's example body, for a given student.
+pub fn spec_example(student: &str) -> Value {
+    serde_json::json!({
+        "studentId": student,
+        "topicCode": "T-SUB-BORROW",
+        "exerciseId": "ex_xyz789",
+        "courseId": "crs_def456",
+        "rawSteps": [
+            { "expression": "53 - 26", "isFinal": false },
+            { "expression": "53 - 26 = 33", "isFinal": true }
+        ],
+        "expectedAnswer": 27,
+        "studentAnswer": 33,
+        "minuend": 53,
+        "subtrahend": 26
+    })
+}
