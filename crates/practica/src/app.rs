@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::events::{self, Event, Relay, Sink};
 use crate::storage::{self, Store};
-use crate::{attempts, catalog, ops, trace};
+use crate::{adhoc, admin, attempts, catalog, ops, trace};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -44,7 +44,8 @@ pub struct AppState {
     info(title = "practica", description = "The attempts engine of practice platforms: exercise attempts diagnosed, mastery tracked, events emitted."),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("apiKey" = [])),
-    tags((name = "attempts", description = "Exercise attempts"), (name = "catalog", description = "Topics and error tags"))
+    tags((name = "attempts", description = "Exercise attempts"), (name = "catalog", description = "Topics and error tags"),
+         (name = "admin", description = "Content bundles"))
 )]
 struct ApiDoc;
 
@@ -93,15 +94,21 @@ impl App {
         let (events_tx, _) = broadcast::channel(4096);
         let (nats, sink) = match &config.nats_url {
             Some(url) => {
-                let (client, js) = events::connect_nats(url, &config.nats_stream).await?;
-                (Some(client), Sink::Nats(Box::new(js)))
+                let (client, js) = events::connect_nats(url, &config.nats_stream, &config.nats_subject_prefix).await?;
+                let sink = Sink::Nats {
+                    js: Box::new(js),
+                    subject_prefix: config.nats_subject_prefix.clone(),
+                };
+                (Some(client), sink)
             }
             None => (None, Sink::Embedded(events_tx.clone())),
         };
         let outbox = Arc::new(Notify::new());
         let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
             .merge(attempts::router())
+            .merge(adhoc::router().layer(DefaultBodyLimit::max(adhoc::MAX_IMAGE_BYTES + 64 * 1024)))
             .merge(catalog::router())
+            .merge(admin::router().layer(DefaultBodyLimit::max(admin::MAX_BUNDLE_BYTES)))
             .split_for_parts();
         let state = AppState {
             config: Arc::new(config),
@@ -134,12 +141,18 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let relay = tokio::spawn(self.relay.run(stop_rx));
+        let relay = self
+            .state
+            .config
+            .relay_enabled
+            .then(|| tokio::spawn(self.relay.run(stop_rx)));
         let served = axum::serve(listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop_tx.send(true);
-        relay.await?;
+        if let Some(relay) = relay {
+            relay.await?;
+        }
         Ok(served?)
     }
 }

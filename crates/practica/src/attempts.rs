@@ -441,10 +441,7 @@ fn status_view(state: &AppState, a: &AttemptRecord) -> AttemptStatusView {
         attempt_id: a.id,
         status: a.status.as_str().to_string(),
         is_correct: a.is_correct,
-        error_tag_name: tag
-            .as_deref()
-            .and_then(|c| state.catalog.error_tag(c))
-            .map(|t| t.name_es.to_string()),
+        error_tag_name: tag.as_deref().and_then(|c| state.catalog.error_tag_name(c)),
         error_tag_code: tag,
         classifier_source: a.classifier_source.as_str().to_string(),
         confidence: if pending { None } else { a.confidence },
@@ -581,7 +578,7 @@ async fn report_attempt(
         Some(_) => return Err(field_error("comment", "must be a string")),
     };
     let attempt = readable(&state, &caller, &id).await?;
-    if state.catalog.error_tag(&code).is_none() {
+    if !state.catalog.has_error_tag(&code) {
         return Err(field_error("errorTagCode", format!("unknown error tag {code:?}")));
     }
     let report = NewReport {

@@ -167,13 +167,21 @@ impl Authenticator {
         let jwks = jwks_url.map(|url| {
             let mut validation = Validation::new(Algorithm::RS256);
             validation.algorithms = vec![Algorithm::RS256, Algorithm::ES256];
+            // jsonwebtoken checks `aud`/`iss` only when the token carries them: a configured
+            // audience or issuer must also make the claim required, or a token without it passes.
+            let mut required = vec!["exp"];
             match &audience {
-                Some(aud) => validation.set_audience(&[aud]),
+                Some(aud) => {
+                    validation.set_audience(&[aud]);
+                    required.push("aud");
+                }
                 None => validation.validate_aud = false,
             }
             if let Some(iss) = &issuer {
                 validation.set_issuer(&[iss]);
+                required.push("iss");
             }
+            validation.set_required_spec_claims(&required);
             Jwks {
                 url,
                 keys: RwLock::new((HashMap::new(), None)),
@@ -219,11 +227,19 @@ impl Authenticator {
                 .jwks
                 .as_ref()
                 .ok_or_else(|| ApiError::Unauthorized("token algorithm not accepted".into()))?;
+            if !jwks.validation.algorithms.contains(&header.alg) {
+                return Err(ApiError::Unauthorized("token algorithm not accepted".into()));
+            }
             let kid = header
                 .kid
                 .ok_or_else(|| ApiError::Unauthorized("token has no kid".into()))?;
             let key = jwks.key(&kid).await?;
-            let data = jsonwebtoken::decode::<Claims>(token, &key, &jwks.validation)
+            // jsonwebtoken refuses (InvalidAlgorithm) any Validation listing an algorithm of
+            // another family than the key's, so with [RS256, ES256] no token ever passed: check
+            // against the token's own (accepted) algorithm, which must then match the key's family.
+            let mut validation = jwks.validation.clone();
+            validation.algorithms = vec![header.alg];
+            let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
                 .map_err(|e| ApiError::Unauthorized(format!("invalid token: {e}")))?;
             (data.claims, false)
         };
@@ -268,6 +284,9 @@ impl Jwks {
         let mut guard = self.keys.write().await;
         let recently = guard.1.is_some_and(|at| at.elapsed() < JWKS_REFRESH);
         if !recently {
+            // A failed fetch counts too: an unreachable identity provider must not be asked (with
+            // this lock held for up to the HTTP timeout) once per request.
+            guard.1 = Some(Instant::now());
             let set: JwkSet = self
                 .http
                 .get(&self.url)
@@ -283,7 +302,12 @@ impl Jwks {
                 .iter()
                 .filter_map(|jwk| Some((jwk.common.key_id.clone()?, DecodingKey::from_jwk(jwk).ok()?)))
                 .collect();
-            guard.1 = Some(Instant::now());
+        }
+        if guard.0.is_empty() {
+            // No keys yet because the last fetch failed: the provider's fault, not the token's.
+            return Err(ApiError::Unavailable(
+                "identity provider keys not loaded; retry later".into(),
+            ));
         }
         guard
             .0

@@ -7,7 +7,7 @@ use std::sync::RwLock;
 
 use axum::Json;
 use axum::extract::State;
-use diagnosis::catalog::{ERROR_TAGS, ErrorTag, TOPICS};
+use diagnosis::catalog::{ERROR_TAGS, TOPICS};
 use mastery::BktParams;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::storage::{Store, StoreError, TopicRecord};
+use crate::storage::{ErrorTagRecord, Store, StoreError, TopicRecord};
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -34,6 +34,8 @@ pub struct Topic {
 #[derive(Default)]
 pub struct Catalog {
     topics: RwLock<BTreeMap<String, Topic>>,
+    /// Error tags added by content bundles, beside the built-in ones.
+    extra_tags: RwLock<BTreeMap<String, ErrorTagRecord>>,
 }
 
 impl Catalog {
@@ -58,7 +60,28 @@ impl Catalog {
         for t in store.topics().await? {
             catalog.put_topic(&t);
         }
+        for t in store.error_tags().await? {
+            catalog.put_error_tag(t);
+        }
         Ok(catalog)
+    }
+
+    pub fn put_error_tag(&self, t: ErrorTagRecord) {
+        self.extra_tags
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(t.code.clone(), t);
+    }
+
+    /// Reloads what a content import may have changed.
+    pub async fn refresh(&self, store: &dyn Store) -> Result<(), StoreError> {
+        for t in store.topics().await? {
+            self.put_topic(&t);
+        }
+        for t in store.error_tags().await? {
+            self.put_error_tag(t);
+        }
+        Ok(())
     }
 
     pub fn put_topic(&self, t: &TopicRecord) {
@@ -90,8 +113,25 @@ impl Catalog {
             .collect()
     }
 
-    pub fn error_tag(&self, code: &str) -> Option<&'static ErrorTag> {
-        diagnosis::catalog::error_tag(code)
+    pub fn has_error_tag(&self, code: &str) -> bool {
+        diagnosis::catalog::error_tag(code).is_some()
+            || self
+                .extra_tags
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains_key(code)
+    }
+
+    /// The tag's Spanish name (the name the platform shows).
+    pub fn error_tag_name(&self, code: &str) -> Option<String> {
+        if let Some(t) = diagnosis::catalog::error_tag(code) {
+            return Some(t.name_es.to_string());
+        }
+        self.extra_tags
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(code)
+            .map(|t| t.name_es.clone())
     }
 }
 
@@ -112,41 +152,63 @@ async fn list_topics(_caller: Caller, State(state): State<AppState>) -> ApiResul
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorTagView {
-    code: &'static str,
-    family: &'static str,
-    name_es: &'static str,
-    name_en: &'static str,
+    code: String,
+    family: String,
+    name_es: String,
+    name_en: String,
     /// LOW, MED or HIGH.
-    severity: &'static str,
+    severity: String,
     grade: Option<u8>,
-    description: &'static str,
-    remediation: &'static str,
-    parent: Option<&'static str>,
+    description: String,
+    remediation: String,
+    parent: Option<String>,
 }
 
 /// Error tags the diagnosis can report: what each means and how to remedy it.
 #[utoipa::path(get, path = "/catalog/error-tags", tag = "catalog",
     responses((status = 200, description = "Every error tag", body = [ErrorTagView]),
               (status = 401, description = "No credentials", body = crate::error::ErrorBody)))]
-async fn list_error_tags(_caller: Caller) -> ApiResult<Json<Vec<ErrorTagView>>> {
-    Ok(Json(
-        ERROR_TAGS
-            .iter()
-            .map(|t| ErrorTagView {
-                code: t.code,
-                family: t.family,
-                name_es: t.name_es,
-                name_en: t.name_en,
-                severity: match t.severity {
-                    diagnosis::catalog::Severity::Low => "LOW",
-                    diagnosis::catalog::Severity::Med => "MED",
-                    diagnosis::catalog::Severity::High => "HIGH",
-                },
-                grade: t.grade,
-                description: t.description,
-                remediation: t.remediation,
-                parent: t.parent,
-            })
-            .collect(),
-    ))
+async fn list_error_tags(_caller: Caller, State(state): State<AppState>) -> ApiResult<Json<Vec<ErrorTagView>>> {
+    let mut tags: Vec<ErrorTagView> = ERROR_TAGS
+        .iter()
+        .map(|t| ErrorTagView {
+            code: t.code.to_string(),
+            family: t.family.to_string(),
+            name_es: t.name_es.to_string(),
+            name_en: t.name_en.to_string(),
+            severity: match t.severity {
+                diagnosis::catalog::Severity::Low => "LOW",
+                diagnosis::catalog::Severity::Med => "MED",
+                diagnosis::catalog::Severity::High => "HIGH",
+            }
+            .to_string(),
+            grade: t.grade,
+            description: t.description.to_string(),
+            remediation: t.remediation.to_string(),
+            parent: t.parent.map(str::to_string),
+        })
+        .collect();
+    let extra = state
+        .catalog
+        .extra_tags
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    for t in extra
+        .into_values()
+        .filter(|t| diagnosis::catalog::error_tag(&t.code).is_none())
+    {
+        tags.push(ErrorTagView {
+            grade: t.code.rsplit_once("_G").and_then(|(_, g)| g.parse().ok()),
+            code: t.code,
+            family: t.family,
+            name_es: t.name_es,
+            name_en: t.name_en,
+            severity: t.severity,
+            description: t.description,
+            remediation: t.remediation,
+            parent: None,
+        });
+    }
+    Ok(Json(tags))
 }

@@ -21,6 +21,12 @@ pub struct Config {
     pub nats_url: Option<String>,
     /// JetStream stream the events go to (created if missing).
     pub nats_stream: String,
+    /// Events are published on `<prefix>.<event type>`; the stream takes `<prefix>.>`. Streams
+    /// on one server may not share subjects, so each stream needs a prefix of its own.
+    pub nats_subject_prefix: String,
+    /// Whether this process runs the outbox relay. Off, events stay in the outbox for another
+    /// process (or a test) to relay.
+    pub relay_enabled: bool,
     /// JWKS endpoint of an external identity provider (RS256/ES256 tokens).
     pub jwks_url: Option<String>,
     /// Expected `aud` and `iss` of externally issued tokens.
@@ -42,6 +48,8 @@ impl Default for Config {
             database_url: None,
             nats_url: None,
             nats_stream: "PRACTICA_EVENTS".to_string(),
+            nats_subject_prefix: crate::events::SUBJECT_PREFIX.to_string(),
+            relay_enabled: true,
             jwks_url: None,
             jwt_audience: None,
             jwt_issuer: None,
@@ -75,6 +83,13 @@ impl Config {
         anyhow::ensure!(
             (0.0..=1.0).contains(&config.diagnosis_threshold),
             "diagnosis_threshold must be in [0, 1]"
+        );
+        anyhow::ensure!(
+            !config.nats_subject_prefix.is_empty()
+                && !config.nats_subject_prefix.contains(['*', '>', ' '])
+                && !config.nats_subject_prefix.starts_with('.')
+                && !config.nats_subject_prefix.ends_with('.'),
+            "nats_subject_prefix must be a subject without wildcards, e.g. practica.events"
         );
         anyhow::ensure!(
             config.body_limit_bytes >= 1024,

@@ -1,7 +1,9 @@
 //! Telemetry events: the transactional outbox, relayed after commit to a sink — in-process
 //! subscribers by default, NATS JetStream when configured. Events leave in commit order (so in
 //! order per student); a crash between publishing and marking republishes, and the message id
-//! (the event id) lets JetStream drop the duplicate.
+//! (the event id) lets JetStream drop the duplicate. Processes sharing a database elect one
+//! relay ([`OutboxStore::try_lead_relay`]): two publishing at once could interleave their
+//! batches and break the per-student order.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,12 +14,14 @@ use serde_json::Value;
 use tokio::sync::{Notify, broadcast, watch};
 use uuid::Uuid;
 
-use crate::storage::{OutboxRow, Store};
+use crate::storage::{OutboxRow, OutboxStore};
 
-/// Subjects are `practica.events.<event type>`.
+/// Subjects are `<prefix>.<event type>`, by default `practica.events.<event type>`.
 pub const SUBJECT_PREFIX: &str = "practica.events";
 const BATCH: i64 = 256;
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// How often a relay that is not the leader asks again.
+const LEAD_POLL: Duration = Duration::from_secs(1);
 
 /// An event as in-process subscribers receive it.
 #[derive(Clone, Debug)]
@@ -32,26 +36,44 @@ pub struct Event {
 #[derive(Clone)]
 pub enum Sink {
     Embedded(broadcast::Sender<Arc<Event>>),
-    Nats(Box<jetstream::Context>),
+    Nats {
+        js: Box<jetstream::Context>,
+        /// Subjects are `<subject_prefix>.<event type>`.
+        subject_prefix: String,
+    },
 }
 
-/// Connects to NATS and makes sure the stream exists (created if missing).
-pub async fn connect_nats(url: &str, stream: &str) -> anyhow::Result<(async_nats::Client, jetstream::Context)> {
+/// Connects to NATS and makes sure the stream exists (created if missing) and takes the
+/// subjects `<subject_prefix>.>`. Streams may not overlap in subjects, so a second stream on one
+/// server (a test, another deployment) needs its own prefix.
+pub async fn connect_nats(
+    url: &str,
+    stream: &str,
+    subject_prefix: &str,
+) -> anyhow::Result<(async_nats::Client, jetstream::Context)> {
     let client = async_nats::ConnectOptions::new()
         .connection_timeout(Duration::from_secs(5))
         .connect(url)
         .await
         .map_err(|e| anyhow::anyhow!("NATS at {url}: {e}"))?;
     let js = jetstream::new(client.clone());
-    js.get_or_create_stream(jetstream::stream::Config {
-        name: stream.to_string(),
-        subjects: vec![format!("{SUBJECT_PREFIX}.>")],
-        // Long enough to cover a relay restart: a republished event within it is dropped.
-        duplicate_window: Duration::from_secs(600),
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("JetStream stream {stream}: {e}"))?;
+    let subjects = format!("{subject_prefix}.>");
+    let existing = js
+        .get_or_create_stream(jetstream::stream::Config {
+            name: stream.to_string(),
+            subjects: vec![subjects.clone()],
+            // Long enough to cover a relay restart: a republished event within it is dropped.
+            duplicate_window: Duration::from_secs(600),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("JetStream stream {stream}: {e}"))?;
+    // An existing stream is taken as it is: without the subjects, every publish would fail.
+    let taken = &existing.cached_info().config.subjects;
+    anyhow::ensure!(
+        taken.contains(&subjects),
+        "JetStream stream {stream} takes {taken:?}, not {subjects}: change nats_subject_prefix or the stream"
+    );
     Ok((client, js))
 }
 
@@ -72,12 +94,12 @@ impl Sink {
                 }
                 (rows.len(), None)
             }
-            Sink::Nats(js) => {
+            Sink::Nats { js, subject_prefix } => {
                 // Publishes are pipelined on one connection (which keeps their order); acks are
                 // awaited in order so the published prefix is known.
                 let mut acks = Vec::with_capacity(rows.len());
                 for row in rows {
-                    let subject = format!("{SUBJECT_PREFIX}.{}", row.event_type);
+                    let subject = format!("{subject_prefix}.{}", row.event_type);
                     let publish = PublishMessage::build()
                         .message_id(row.event_id.to_string())
                         .header("Practica-Ordering-Key", row.ordering_key.as_str())
@@ -98,19 +120,47 @@ impl Sink {
     }
 }
 
-/// Moves committed events from the outbox to the sink.
+/// Moves committed events from the outbox to the sink. One per store: leadership is held by the
+/// store (the process), so two relays on one store would both lead.
 pub struct Relay {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<dyn OutboxStore>,
     pub sink: Sink,
     pub wake: Arc<Notify>,
 }
 
 impl Relay {
-    /// Runs until `stop` turns true, then publishes what is left and returns.
+    /// Runs until `stop` turns true, then publishes what is left and returns. Publishes only
+    /// while it leads; otherwise it waits and asks again.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let mut backoff = Duration::from_millis(100);
+        let mut leading = None;
         loop {
-            let stopping = *stop.borrow();
+            // A dropped sender counts as a stop: `changed()` would return at once from then on.
+            let stopping = *stop.borrow() || stop.has_changed().is_err();
+            // Asked before every batch, not once: leadership can be lost at any time (the
+            // database connection holding it drops), and then another process may take over.
+            let lead = match self.store.try_lead_relay().await {
+                Ok(lead) => lead,
+                Err(e) => {
+                    tracing::warn!(error = format!("{e:#}"), "outbox relay: cannot ask for leadership");
+                    false
+                }
+            };
+            if leading != Some(lead) {
+                leading = Some(lead);
+                tracing::info!(leading = lead, "outbox relay: leadership");
+            }
+            if !lead {
+                // The leader drains the outbox on its own stop; there is nothing to hand over.
+                if stopping {
+                    return;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(LEAD_POLL) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
             match self.pass().await {
                 Ok(0) if stopping => return,
                 Ok(0) => {

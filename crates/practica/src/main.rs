@@ -65,6 +65,14 @@ enum Command {
         #[arg(long, default_value_t = 24 * 30)]
         ttl_hours: u64,
     },
+    /// Load a content bundle (JSON or YAML; CONTENT.md): all of it in one transaction, or
+    /// nothing, with the path of the first problem. Prints the ids it created or updated.
+    Import {
+        #[command(flatten)]
+        place: Place,
+        /// The bundle file.
+        file: PathBuf,
+    },
     /// Manage API keys (`X-Api-Key`).
     ApiKey {
         #[command(subcommand)]
@@ -222,6 +230,23 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             store.create_api_key(&record).await?;
             println!("{key}");
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { place, file } => {
+            let config = config_for(&place, json!({}))?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            std::fs::create_dir_all(&config.data_dir)?;
+            let store = storage::open(&config.database()).await?;
+            match practica::content::import(store.as_ref(), &text).await {
+                Ok(summary) => {
+                    println!("{}", serde_json::to_string_pretty(&summary)?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(practica::content::ImportError::Bundle(e)) => {
+                    eprintln!("{}: {e}", file.display());
+                    Ok(ExitCode::from(1))
+                }
+                Err(e) => Err(e.into()),
+            }
         }
         Command::Diagnose(_) => unreachable!("handled without a runtime"),
     }

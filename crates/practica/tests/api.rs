@@ -571,3 +571,156 @@ async fn operations_endpoints() {
     assert_eq!(r.status(), 405);
     assert_error_shape(&r.json().await.unwrap(), 405);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn solve_adhoc_and_ocr_extract_validate_their_requests() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let token = app.token("stu_s", Role::Student);
+    let valid = json!({"studentId": "stu_s", "problemLatex": "2x+3=11", "studentFinalAnswer": "x=4", "gradeLevel": 8});
+    for (mutate, want) in [
+        (json!({"problemLatex": null}), 422),
+        (json!({"gradeLevel": 13}), 422),
+        (json!({"gradeLevel": "7"}), 422),
+        (json!({"studentSteps": [1]}), 422),
+        (json!({"studentId": "stu_other"}), 403),
+        (json!({}), 501),
+    ] {
+        let mut body = valid.clone();
+        for (k, v) in mutate.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (status, json) = app.post("/attempts/solve-adhoc", &token, &body).await;
+        assert_eq!(status, want, "{body} -> {json}");
+        assert_error_shape(&json, want);
+    }
+    let ocr = |part: reqwest::multipart::Part, name: &'static str| {
+        let form = reqwest::multipart::Form::new().part(name, part);
+        app.http
+            .post(app.url("/attempts/ocr-extract"))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+    };
+    let png = [b"\x89PNG\r\n\x1a\n".as_slice(), &[0u8; 64]].concat();
+    let r = ocr(reqwest::multipart::Part::bytes(png), "image").await.unwrap();
+    assert_eq!(r.status(), 501);
+    let r = ocr(reqwest::multipart::Part::bytes(b"plain text".to_vec()), "image")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    let r = ocr(reqwest::multipart::Part::bytes(b"x".to_vec()), "photo")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = ocr(reqwest::multipart::Part::bytes(vec![0xFF; 11 << 20]), "image")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_error_shape(&r.json().await.unwrap(), 413);
+}
+
+const BUNDLE: &str = r##"
+departments: [{id: dep-math, name: Mathematics, hex_code: "#3366ff"}]
+cohorts:     [{id: coh-2026a, name: Fall 2026, department_id: dep-math}]
+profiles:
+  - {id: stu_abc123, name: Ana, role: student, department_ids: [dep-math], cohort_ids: [coh-2026a]}
+  - {id: tch_1, name: Tomás, role: teacher, department_ids: [dep-math]}
+courses:     [{id: crs_def456, name: 3°B, teacher_ids: [tch_1], student_ids: [stu_abc123]}]
+topics:
+  - {code: T-SUB-BORROW, name: Resta con reserva, family: ARITH_SUB,
+     bkt: {p_init: 0.4, p_learn: 0.1, p_slip: 0.1, p_guess: 0.2}}
+exercises:
+  - {id: ex_xyz789, topic_code: T-SUB-BORROW, problem: "53 - 26", expected_answer: "27"}
+error_tags:
+  - {code: SUB_BORROW_NO_REGROUP, name: Resta sin reagrupar, family: ARITH_SUB, severity: MED}
+"##;
+
+async fn import_flow(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.token("adm", Role::Admin);
+    let import = |token: String, body: String| {
+        app.http
+            .post(app.url("/admin/import"))
+            .bearer_auth(token)
+            .header("content-type", "application/yaml")
+            .body(body)
+            .send()
+    };
+    // Only admins.
+    assert_eq!(
+        import(app.token("stu_abc123", Role::Student), BUNDLE.into())
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    // A dangling reference refuses the whole bundle, naming the path; nothing is applied.
+    let bad = format!("{BUNDLE}\n").replace("teacher_ids: [tch_1]", "teacher_ids: [tch_9]");
+    let r = import(admin.clone(), bad).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("courses[0].teacher_ids[0]"),
+        "{body}"
+    );
+    assert!(app.state.store.profile("stu_abc123").await.unwrap().is_none());
+    let r = import(admin.clone(), "profiles: [{id: x, role: student, colour: red}]".into())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    // The documented example imports, twice (upsert by id).
+    for _ in 0..2 {
+        let r = import(admin.clone(), BUNDLE.into()).await.unwrap();
+        assert_eq!(r.status(), 201);
+        let summary: Value = r.json().await.unwrap();
+        assert_eq!(summary["courses"], json!(["crs_def456"]));
+    }
+    // Its content is in force: the topic's BKT parameters, the exercise's answer, the course's
+    // teacher, the extra error tag.
+    let student = app.token("stu_abc123", Role::Student);
+    let mut body = spec_example("stu_abc123");
+    body["expectedAnswer"] = json!(33);
+    let created = app.post("/attempts", &student, &body).await.1;
+    assert_eq!(created["isCorrect"], false);
+    let m = app
+        .state
+        .store
+        .mastery("stu_abc123", "T-SUB-BORROW", "crs_def456")
+        .await
+        .unwrap()
+        .unwrap();
+    let params = mastery::BktParams {
+        p_init: 0.4,
+        ..mastery::BktParams::default()
+    };
+    assert!((m.p_known - params.update(0.4, false)).abs() < 1e-12);
+    let id = created["attemptId"].as_str().unwrap();
+    assert_eq!(
+        app.get(&format!("/attempts/{id}/detail"), &app.token("tch_1", Role::Teacher))
+            .await
+            .0,
+        200
+    );
+    let (status, _) = app
+        .post(
+            &format!("/attempts/{id}/report"),
+            &app.token("tch_1", Role::Teacher),
+            &json!({"errorTagCode": "SUB_BORROW_NO_REGROUP"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let tags = app.get("/catalog/error-tags", &student).await.1;
+    assert!(
+        tags.as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["code"] == "SUB_BORROW_NO_REGROUP" && t["nameEs"] == "Resta sin reagrupar")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn content_bundles_import_all_or_nothing() {
+    for b in backends() {
+        import_flow(b).await;
+    }
+}

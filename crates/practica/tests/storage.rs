@@ -91,6 +91,8 @@ struct Fixture {
     // Fields drop in order: the store's connections go before the database does.
     store: Arc<dyn Store>,
     raw: Raw,
+    /// The test database's URL, on PostgreSQL: for a second process's store.
+    pg_url: Option<String>,
     _cleanup: Cleanup,
 }
 
@@ -114,6 +116,7 @@ impl Fixture {
         Fixture {
             store: Arc::new(store),
             raw: Raw::Sqlite(raw),
+            pg_url: None,
             _cleanup: cleanup,
         }
     }
@@ -145,6 +148,7 @@ impl Fixture {
         Some(Fixture {
             store: Arc::new(store),
             raw: Raw::Postgres(raw),
+            pg_url: Some(url),
             _cleanup: cleanup,
         })
     }
@@ -852,6 +856,91 @@ async fn topics_and_exercises(store: Arc<dyn Store>, _raw: &Raw) {
         ),
         ("integers.add", "3 - 9", "-6")
     );
+}
+
+/// Of the processes sharing a store one relays the outbox; leadership moves when the leader's
+/// session dies or its process goes. Not a shared scenario: it needs a second store on the same
+/// database, which only PostgreSQL has (an SQLite file belongs to one process, which always leads).
+mod relay_leadership {
+    use std::time::Duration;
+
+    use practica::storage::Store;
+    use practica::storage::postgres::PgStore;
+
+    use super::Fixture;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sqlite() {
+        let f = Fixture::sqlite().await;
+        assert!(f.store.try_lead_relay().await.expect("lead"));
+        assert!(f.store.try_lead_relay().await.expect("lead"), "kept");
+    }
+
+    /// Calls `try_lead_relay` until it says `want` (an error counts as not leading), for up to
+    /// ten seconds: the server frees a dead session's locks soon, not at once.
+    async fn until_leading(store: &dyn Store, want: bool) {
+        for _ in 0..100 {
+            if store.try_lead_relay().await.unwrap_or(false) == want {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("try_lead_relay never said {want}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres() {
+        let Some(f) = Fixture::postgres().await else {
+            println!("skipped: {} is not set", super::POSTGRES_URL_VAR);
+            return;
+        };
+        let Fixture {
+            store: first,
+            raw,
+            pg_url,
+            _cleanup,
+        } = f;
+        let second: std::sync::Arc<dyn Store> = std::sync::Arc::new(
+            PgStore::connect(pg_url.as_deref().expect("PostgreSQL URL"))
+                .await
+                .expect("second store"),
+        );
+
+        assert!(first.try_lead_relay().await.expect("lead"));
+        assert!(!second.try_lead_relay().await.expect("lead"));
+        assert!(first.try_lead_relay().await.expect("lead"), "kept");
+        assert!(!second.try_lead_relay().await.expect("lead"), "still not");
+
+        // The leader's session dies (a network cut, a restart of its connection): the lock goes
+        // with it, and the other process takes over. pg_locks spans the cluster: only this
+        // database's sessions are ended, not other tests', and only one-key locks (the relay's;
+        // the outbox's per-key locks have two keys and end with their transactions anyway). The
+        // timeout makes the call wait for the session to be gone before the count below.
+        raw.exec(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .await;
+        assert_eq!(
+            raw.count(
+                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+            .await,
+            0,
+            "the leader's lock is gone with its session"
+        );
+        until_leading(&*second, true).await;
+        until_leading(&*first, false).await;
+        assert!(!first.try_lead_relay().await.expect("lead"), "the new leader keeps it");
+        assert!(second.try_lead_relay().await.expect("lead"));
+
+        // The leader's process goes.
+        drop(second);
+        until_leading(&*first, true).await;
+        drop(first);
+        drop(raw);
+    }
 }
 
 #[test]

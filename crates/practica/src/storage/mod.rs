@@ -1,6 +1,7 @@
 //! Storage: one trait per area, each with a SQLite and a PostgreSQL implementation
 //! ([`sqlite::SqliteStore`], [`postgres::PgStore`]). The service holds an `Arc<dyn Store>`.
 
+mod content_sql;
 pub mod postgres;
 pub mod sqlite;
 
@@ -326,10 +327,38 @@ pub trait OutboxStore: Send + Sync {
     async fn mark_published(&self, seqs: &[i64]) -> Result<()>;
     /// Unpublished events and the age in seconds of the oldest.
     async fn outbox_lag(&self) -> Result<(i64, f64)>;
+    /// Takes, or checks it still holds, the right to relay the outbox: of the processes sharing
+    /// the store, one relays at a time, or their batches could interleave out of order. Once
+    /// taken it is kept until lost (false from then on, until taken again).
+    async fn try_lead_relay(&self) -> Result<bool>;
+}
+
+/// Content bundles (see [`crate::content`]).
+#[async_trait]
+pub trait ContentStore: Send + Sync {
+    /// The references no stored row answers.
+    async fn missing(&self, refs: &[crate::content::Reference]) -> Result<Vec<crate::content::Reference>>;
+    /// Applies a validated bundle in one transaction.
+    async fn import(&self, bundle: &crate::content::Bundle) -> Result<crate::content::ImportSummary>;
+    /// Error tags added by bundles.
+    async fn error_tags(&self) -> Result<Vec<ErrorTagRecord>>;
+}
+
+/// An error tag from a content bundle.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorTagRecord {
+    pub code: String,
+    pub family: String,
+    pub name_es: String,
+    pub name_en: String,
+    pub severity: String,
+    pub description: String,
+    pub remediation: String,
 }
 
 #[async_trait]
-pub trait Store: AttemptStore + IdentityStore + CatalogStore + OutboxStore {
+pub trait Store: AttemptStore + IdentityStore + CatalogStore + OutboxStore + ContentStore {
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;
 }

@@ -14,8 +14,17 @@ use super::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The first half of the two-key advisory locks on outbox ordering keys ("outb"); two-key locks
+/// never collide with the one-key (bigint) locks other code may take.
+const OUTBOX_LOCK_SPACE: i32 = 0x6f75_7462;
+
+/// The one-key advisory lock the leading outbox relay holds ("practica" in ASCII).
+const RELAY_LOCK: i64 = 0x7072_6163_7469_6361;
+
 pub struct PgStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
+    /// The session the relay lock lives in, and whether it holds the lock.
+    relay_session: tokio::sync::Mutex<Option<(PgConnection, bool)>>,
 }
 
 fn role(s: &str) -> Result<Role> {
@@ -38,7 +47,10 @@ impl PgStore {
     pub async fn connect(url: &str) -> Result<PgStore> {
         let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            relay_session: Default::default(),
+        })
     }
 
     async fn claim_idempotency(tx: &mut PgConnection, claim: &IdempotencyClaim) -> Result<Option<Recorded>> {
@@ -191,8 +203,16 @@ impl AttemptStore for PgStore {
         .bind(a.created_at)
         .execute(&mut *tx)
         .await?;
-        // Written after the mastery lock is taken, so the events of one student, topic and course
-        // get their seqs in commit order.
+        // A seq is drawn at insert, not at commit: two transactions with one ordering key (a
+        // student's attempts on two topics) could commit in the other order than their seqs, and
+        // the relay publish the later event first. Holding a lock on the key from the insert to
+        // the commit makes seq order the commit order within a key, as SQLite's single writer
+        // does. Taken last, after the mastery row, so the two locks are always taken in one order.
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(OUTBOX_LOCK_SPACE)
+            .bind(&event.ordering_key)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO outbox (event_id, event_type, ordering_key, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -533,6 +553,44 @@ impl OutboxStore for PgStore {
         // database's now() could disagree with it).
         let age = oldest.map_or(0.0, |t| (OffsetDateTime::now_utc() - t).as_seconds_f64().max(0.0));
         Ok((n, age))
+    }
+
+    /// A session-level advisory lock: the server frees it when the session ends, so a process
+    /// that dies or loses its connection gives leadership up without anyone cleaning up.
+    async fn try_lead_relay(&self) -> Result<bool> {
+        let mut session = self.relay_session.lock().await;
+        if session.is_none() {
+            // A connection of its own, out of the pool: the lock belongs to the session, and a
+            // pooled connection would be lent to other queries and closed when idle.
+            *session = Some((self.pool.acquire().await?.detach(), false));
+        }
+        let (conn, leading) = session.as_mut().expect("set above");
+        // Taking the lock again on the session holding it would stack it; a round trip is
+        // enough to know the session, and so the lock, is still there.
+        let ask = if *leading {
+            sqlx::query_scalar("SELECT true")
+        } else {
+            sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(RELAY_LOCK)
+        };
+        // Bounded: on a silent network this costs a reconnect, not a relay stuck for as long as
+        // TCP takes to give up.
+        match tokio::time::timeout(std::time::Duration::from_secs(5), ask.fetch_one(&mut *conn)).await {
+            Ok(Ok(lead)) => {
+                *leading = lead;
+                Ok(lead)
+            }
+            // The session is dead or in doubt, and the lock with it: not leading, and a new
+            // session next time.
+            Ok(Err(e)) => {
+                *session = None;
+                Err(e.into())
+            }
+            Err(_) => {
+                *session = None;
+                let timeout = std::io::Error::new(std::io::ErrorKind::TimedOut, "relay lock session: no answer");
+                Err(sqlx::Error::Io(timeout).into())
+            }
+        }
     }
 }
 

@@ -18,8 +18,8 @@ use super::*;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 pub struct SqliteStore {
-    write: SqlitePool,
-    read: SqlitePool,
+    pub(super) write: SqlitePool,
+    pub(super) read: SqlitePool,
 }
 
 fn ts(t: OffsetDateTime) -> String {
@@ -547,6 +547,13 @@ impl OutboxStore for SqliteStore {
             None => 0.0,
         };
         Ok((n, age))
+    }
+
+    /// Always: the embedded file belongs to one service process (a shared database is what
+    /// PostgreSQL is for), so there is no other relay to defer to. Nothing enforces that: two
+    /// processes pointed at one file would both relay.
+    async fn try_lead_relay(&self) -> Result<bool> {
+        Ok(true)
     }
 }
 

@@ -1,0 +1,144 @@
+//! A load generator for `POST /attempts`: many students (so mastery rows do not all contend),
+//! closed loop (`--concurrency` clients as fast as they go) or open loop (`--rate` requests per
+//! second, latency measured from when each request was due, so a slow server cannot hide its
+//! queueing). Prints one JSON line: requests, errors, throughput, latency percentiles.
+//!
+//! `cargo run --release -p practica --example loadgen -- --url http://127.0.0.1:8080 --token T
+//!  [--concurrency 32] [--seconds 20] [--rate 2000] [--students 10000]`
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+struct Args {
+    url: String,
+    token: String,
+    concurrency: usize,
+    seconds: u64,
+    rate: Option<f64>,
+    students: u64,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        url: "http://127.0.0.1:8080".into(),
+        token: String::new(),
+        concurrency: 32,
+        seconds: 20,
+        rate: None,
+        students: 10_000,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--url" => a.url = value,
+            "--token" => a.token = value,
+            "--concurrency" => a.concurrency = value.parse().expect("--concurrency"),
+            "--seconds" => a.seconds = value.parse().expect("--seconds"),
+            "--rate" => a.rate = Some(value.parse().expect("--rate")),
+            "--students" => a.students = value.parse().expect("--students"),
+            _ => panic!("unknown flag {flag}"),
+        }
+    }
+    a
+}
+
+fn body(n: u64, students: u64) -> String {
+    let student = n.wrapping_mul(2_654_435_761) % students;
+    let (a, b) = (50 + n % 900, 10 + n % 40);
+    json!({
+        "studentId": format!("stu_{student}"),
+        "topicCode": "T-SUB-BORROW",
+        "courseId": "crs_bench",
+        "rawSteps": [{"expression": format!("{a} - {b}"), "isFinal": true}],
+        "expectedAnswer": a - b,
+        "studentAnswer": if n.is_multiple_of(3) { a - b } else { a - b + 10 },
+        "minuend": a,
+        "subtrahend": b
+    })
+    .to_string()
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Arc::new(parse_args());
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency * 2)
+        .build()
+        .unwrap();
+    let next = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..args.concurrency {
+        let (client, args, next, errors) = (client.clone(), args.clone(), next.clone(), errors.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies: Vec<u64> = Vec::with_capacity(100_000);
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                // Open loop: request n is due at n / rate; latency counts from then.
+                let due = match args.rate {
+                    Some(rate) => {
+                        let due = started + Duration::from_secs_f64(n as f64 / rate);
+                        if due > Instant::now() {
+                            tokio::time::sleep_until(due.into()).await;
+                        }
+                        due
+                    }
+                    None => Instant::now(),
+                };
+                if due >= deadline {
+                    break;
+                }
+                let r = client
+                    .post(format!("{}/attempts", args.url))
+                    .bearer_auth(&args.token)
+                    .header("content-type", "application/json")
+                    .body(body(n, args.students))
+                    .send()
+                    .await;
+                match r {
+                    Ok(resp) if resp.status().as_u16() == 201 => {
+                        let _ = resp.bytes().await;
+                    }
+                    _ => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                latencies.push(due.elapsed().as_micros() as u64);
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64().min(args.seconds as f64 + 5.0);
+    all.sort_unstable();
+    let errors = errors.load(Ordering::Relaxed);
+    println!(
+        "{}",
+        json!({
+            "mode": if args.rate.is_some() { "open" } else { "closed" },
+            "concurrency": args.concurrency,
+            "target_rate": args.rate,
+            "requests": all.len(),
+            "errors": errors,
+            "throughput_per_s": ((all.len() as u64 - errors) as f64 / elapsed).round(),
+            "latency_ms": { "p50": percentile(&all, 0.50), "p90": percentile(&all, 0.90), "p99": percentile(&all, 0.99), "max": percentile(&all, 1.0) }
+        })
+    );
+}
