@@ -261,7 +261,9 @@ async fn create_attempt(
     } else {
         (AttemptStatus::Classified, ClassifierSource::Rule)
     };
+    // Microseconds: what PostgreSQL keeps, so both backends return the same instant.
     let now = OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now);
     let attempt_id = Uuid::now_v7();
     let trace_id = trace::current();
     let response = AttemptCreated {
