@@ -76,6 +76,7 @@ for r in range(1, rounds + 1):
     pg.append(float(m.group(1)) if m else float("nan"))
 half = load("svc.half.json")
 med = statistics.median
+def lat(s): return f"{s['latency_ms']['p50']:.1f} / {s['latency_ms']['p99']:.1f}"
 svc_tps, pg_tps = med(s["throughput_per_s"] for s in svc), med(pg)
 print(f"PostgreSQL, {clients} clients, {secs} s per round, {rounds} rounds interleaved (medians):\n")
 print("| | per round | median |")
@@ -83,13 +84,13 @@ print("|---|---|---:|")
 print(f"| service POST /attempts per second | {', '.join(str(int(s['throughput_per_s'])) for s in svc)} | {svc_tps:.0f} |")
 print(f"| pgbench, same three statements, transactions per second | {', '.join(f'{p:.0f}' for p in pg)} | {pg_tps:.0f} |")
 print(f"| service / pgbench | | {100 * svc_tps / pg_tps:.0f}% (target >= 60%) |")
-print(f"| service latency p50 / p99 at full load (ms) | {', '.join(f\"{s['latency_ms']['p50']:.1f} / {s['latency_ms']['p99']:.1f}\" for s in svc)} | |")
+print(f"| service latency p50 / p99 at full load (ms) | {', '.join(lat(s) for s in svc)} | |")
 print(f"| service at half its rate ({half['target_rate']:.0f}/s, open loop): p50 / p99 / max (ms) | | {half['latency_ms']['p50']:.2f} / {half['latency_ms']['p99']:.2f} / {half['latency_ms']['max']:.1f} (target p99 <= 10) |")
 print(f"| errors | {sum(s['errors'] for s in svc) + half['errors']} | |")
 print(f"\nEmbedded SQLite, {clients} clients:\n")
 print("| | per round | median |")
 print("|---|---|---:|")
 print(f"| service POST /attempts per second | {', '.join(str(int(s['throughput_per_s'])) for s in sqlite)} | {med(s['throughput_per_s'] for s in sqlite):.0f} (target >= 5000) |")
-print(f"| latency p50 / p99 (ms) | {', '.join(f\"{s['latency_ms']['p50']:.1f} / {s['latency_ms']['p99']:.1f}\" for s in sqlite)} | |")
+print(f"| latency p50 / p99 (ms) | {', '.join(lat(s) for s in sqlite)} | |")
 print(f"| errors | {sum(s['errors'] for s in sqlite)} | |")
 PY

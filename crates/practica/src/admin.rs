@@ -9,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
+use crate::attempts::body_bytes;
 use crate::auth::Caller;
 use crate::content::{self, ImportError, ImportSummary};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -37,13 +38,7 @@ async fn import(
     if caller.role != Role::Admin {
         return Err(ApiError::Forbidden("only admins import content".into()));
     }
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(MAX_BUNDLE_BYTES)
-        } else {
-            ApiError::BadRequest(format!("unreadable body: {e}"))
-        }
-    })?;
+    let bytes = body_bytes(body, MAX_BUNDLE_BYTES)?;
     let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::BadRequest("bundle is not UTF-8".into()))?;
     let summary = content::import(state.store.as_ref(), text).await.map_err(|e| match e {
         ImportError::Bundle(b) => ApiError::Validation(b.to_string()),

@@ -53,6 +53,12 @@ pub fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>, limit
             )));
         }
     }
+    let bytes = body_bytes(body, limit)?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))
+}
+
+/// The request body within `limit` bytes: 413 past it.
+pub fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> ApiResult<Bytes> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge(limit)
@@ -63,7 +69,7 @@ pub fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>, limit
     if bytes.len() > limit {
         return Err(ApiError::PayloadTooLarge(limit));
     }
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))
+    Ok(bytes)
 }
 
 /// The body of `POST /attempts` (documentation; the handler validates field by field).

@@ -67,7 +67,14 @@ pub struct Authenticator {
     secret: Vec<u8>,
     jwks: Option<Jwks>,
     store: Arc<dyn Store>,
+    /// Stored roles by profile id, kept briefly: every request needs its caller's role, and a
+    /// database read per request costs more than the rest of authentication.
+    roles: std::sync::Mutex<HashMap<String, (Option<Role>, Instant)>>,
 }
+
+/// How long a stored role is trusted before it is read again (a changed role applies within it).
+const ROLE_TTL: Duration = Duration::from_secs(5);
+const ROLE_CACHE_MAX: usize = 50_000;
 
 /// The HS256 secret kept in the data dir, created on first use (readable by the owner only).
 pub fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
@@ -192,7 +199,12 @@ impl Authenticator {
                 validation,
             }
         });
-        Authenticator { secret, jwks, store }
+        Authenticator {
+            secret,
+            jwks,
+            store,
+            roles: std::sync::Mutex::new(HashMap::new()),
+        }
     }
 
     async fn caller_for_api_key(&self, presented: &str) -> Result<Caller, ApiError> {
@@ -246,8 +258,8 @@ impl Authenticator {
         if claims.sub.is_empty() || claims.sub.len() > 128 {
             return Err(ApiError::Unauthorized("token subject missing or too long".into()));
         }
-        let role = match self.store.profile(&claims.sub).await? {
-            Some(profile) => profile.role,
+        let role = match self.stored_role(&claims.sub).await? {
+            Some(role) => role,
             None => {
                 // Our own tokens carry the role `practica token` was given; an identity
                 // provider's only in app_metadata, which users cannot edit.
@@ -273,6 +285,24 @@ impl Authenticator {
             role,
             via_agent: false,
         })
+    }
+}
+
+impl Authenticator {
+    async fn stored_role(&self, id: &str) -> Result<Option<Role>, ApiError> {
+        let cached = self.roles.lock().unwrap_or_else(|e| e.into_inner()).get(id).copied();
+        if let Some((role, at)) = cached
+            && at.elapsed() < ROLE_TTL
+        {
+            return Ok(role);
+        }
+        let role = self.store.profile(id).await?.map(|p| p.role);
+        let mut roles = self.roles.lock().unwrap_or_else(|e| e.into_inner());
+        if roles.len() >= ROLE_CACHE_MAX {
+            roles.clear();
+        }
+        roles.insert(id.to_string(), (role, Instant::now()));
+        Ok(role)
     }
 }
 

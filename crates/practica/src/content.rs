@@ -424,21 +424,8 @@ impl Bundle {
 mod tests {
     use super::*;
 
-    const EXAMPLE: &str = r##"
-departments: [{id: dep-math, name: Mathematics, hex_code: "#3366ff"}]
-cohorts:     [{id: coh-2026a, name: Fall 2026, department_id: dep-math}]
-profiles:
-  - {id: stu_abc123, name: Ana, role: student, department_ids: [dep-math], cohort_ids: [coh-2026a]}
-  - {id: tch_1, name: Tomás, role: teacher, department_ids: [dep-math]}
-courses:     [{id: crs_def456, name: 3°B, teacher_ids: [tch_1], student_ids: [stu_abc123]}]
-topics:
-  - {code: T-SUB-BORROW, name: Resta con reserva, family: ARITH_SUB,
-     bkt: {p_init: 0.3, p_learn: 0.1, p_slip: 0.1, p_guess: 0.2}}
-exercises:
-  - {id: ex_xyz789, topic_code: T-SUB-BORROW, problem: "53 - 26", expected_answer: "27"}
-error_tags:
-  - {code: SUB_BORROW_NO_REGROUP, name: Resta sin reagrupar, family: ARITH_SUB, severity: MED}
-"##;
+    /// CONTENT.md's example (p_init 0.35, so tests can tell its parameters from the defaults).
+    const EXAMPLE: &str = include_str!("../tests/data/bundle-example.yaml");
 
     #[test]
     fn the_documented_example_reads_and_validates() {

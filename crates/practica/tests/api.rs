@@ -619,21 +619,7 @@ async fn solve_adhoc_and_ocr_extract_validate_their_requests() {
     assert_error_shape(&r.json().await.unwrap(), 413);
 }
 
-const BUNDLE: &str = r##"
-departments: [{id: dep-math, name: Mathematics, hex_code: "#3366ff"}]
-cohorts:     [{id: coh-2026a, name: Fall 2026, department_id: dep-math}]
-profiles:
-  - {id: stu_abc123, name: Ana, role: student, department_ids: [dep-math], cohort_ids: [coh-2026a]}
-  - {id: tch_1, name: Tomás, role: teacher, department_ids: [dep-math]}
-courses:     [{id: crs_def456, name: 3°B, teacher_ids: [tch_1], student_ids: [stu_abc123]}]
-topics:
-  - {code: T-SUB-BORROW, name: Resta con reserva, family: ARITH_SUB,
-     bkt: {p_init: 0.4, p_learn: 0.1, p_slip: 0.1, p_guess: 0.2}}
-exercises:
-  - {id: ex_xyz789, topic_code: T-SUB-BORROW, problem: "53 - 26", expected_answer: "27"}
-error_tags:
-  - {code: SUB_BORROW_NO_REGROUP, name: Resta sin reagrupar, family: ARITH_SUB, severity: MED}
-"##;
+const BUNDLE: &str = include_str!("data/bundle-example.yaml");
 
 async fn import_flow(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -690,10 +676,10 @@ async fn import_flow(backend: Backend) {
         .unwrap()
         .unwrap();
     let params = mastery::BktParams {
-        p_init: 0.4,
+        p_init: 0.35,
         ..mastery::BktParams::default()
     };
-    assert!((m.p_known - params.update(0.4, false)).abs() < 1e-12);
+    assert!((m.p_known - params.update(0.35, false)).abs() < 1e-12);
     let id = created["attemptId"].as_str().unwrap();
     assert_eq!(
         app.get(&format!("/attempts/{id}/detail"), &app.token("tch_1", Role::Teacher))
@@ -722,5 +708,50 @@ async fn import_flow(backend: Backend) {
 async fn content_bundles_import_all_or_nothing() {
     for b in backends() {
         import_flow(b).await;
+    }
+}
+
+async fn concurrent_retries_flow(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.token("stu_k", Role::Student);
+    let mut handles = Vec::new();
+    for _ in 0..12 {
+        let (http, url, token) = (app.http.clone(), app.url("/attempts"), token.clone());
+        handles.push(tokio::spawn(async move {
+            let r = http
+                .post(url)
+                .bearer_auth(token)
+                .header("idempotency-key", "same-key")
+                .json(&spec_example("stu_k"))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut bodies = Vec::new();
+    for h in handles {
+        let (status, body) = h.await.unwrap();
+        assert_eq!(status, 201, "{body}");
+        bodies.push(body);
+    }
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "every retry gets the first response"
+    );
+    let m = app
+        .state
+        .store
+        .mastery("stu_k", "T-SUB-BORROW", "crs_def456")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.attempts, 1, "concurrent retries of one key create one attempt");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_retries_with_one_key_create_one_attempt() {
+    for b in backends() {
+        concurrent_retries_flow(b).await;
     }
 }

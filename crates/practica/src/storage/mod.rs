@@ -4,6 +4,7 @@
 mod content_sql;
 pub mod postgres;
 pub mod sqlite;
+mod sqlite_writer;
 
 use async_trait::async_trait;
 use mastery::BktParams;

@@ -20,9 +20,11 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     pub(super) write: SqlitePool,
     pub(super) read: SqlitePool,
+    /// Attempts go to one writer task that commits them in groups (see `sqlite_writer`).
+    writer: tokio::sync::mpsc::Sender<super::sqlite_writer::WriteJob>,
 }
 
-fn ts(t: OffsetDateTime) -> String {
+pub(super) fn ts(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_default()
 }
 
@@ -66,10 +68,14 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(SqliteStore { write, read })
+        let writer = super::sqlite_writer::spawn(write.clone());
+        Ok(SqliteStore { write, read, writer })
     }
 
-    async fn claim_idempotency(tx: &mut SqliteConnection, claim: &IdempotencyClaim) -> Result<Option<Recorded>> {
+    pub(super) async fn claim_idempotency(
+        tx: &mut SqliteConnection,
+        claim: &IdempotencyClaim,
+    ) -> Result<Option<Recorded>> {
         let existing =
             sqlx::query("SELECT request_hash, status, response FROM idempotency WHERE caller_id = ? AND key = ?")
                 .bind(&claim.caller_id)
@@ -112,103 +118,7 @@ impl AttemptStore for SqliteStore {
         event: &OutboxEvent,
         idempotency: Option<&IdempotencyClaim>,
     ) -> Result<Recorded> {
-        // IMMEDIATE: the write lock is taken before the mastery row is read, so concurrent
-        // attempts of one student update it one after the other.
-        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-        if let Some(claim) = idempotency
-            && let Some(earlier) = Self::claim_idempotency(&mut tx, claim).await?
-        {
-            tx.rollback().await?;
-            return Ok(earlier);
-        }
-        let id = a.id.to_string();
-        sqlx::query(
-            "INSERT INTO attempt (id, student_id, topic_code, course_id, exercise_id, status, is_correct, error_tag_code, \
-             error_subtag, classifier_source, classifier_name, confidence, diagnosis, first_wrong_step, expected_answer, \
-             client_expected_answer, student_answer, trace_id, created_by, via_agent, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(&a.student_id)
-        .bind(&a.topic_code)
-        .bind(&a.course_id)
-        .bind(&a.exercise_id)
-        .bind(a.status.as_str())
-        .bind(a.is_correct)
-        .bind(&a.error_tag_code)
-        .bind(&a.error_subtag)
-        .bind(a.classifier_source.as_str())
-        .bind(&a.classifier_name)
-        .bind(a.confidence)
-        .bind(a.diagnosis.to_string())
-        .bind(a.first_wrong_step)
-        .bind(&a.expected_answer)
-        .bind(&a.client_expected_answer)
-        .bind(&a.student_answer)
-        .bind(&a.trace_id)
-        .bind(&a.created_by)
-        .bind(a.via_agent)
-        .bind(ts(a.created_at))
-        .execute(&mut *tx)
-        .await?;
-        for (i, step) in a.steps.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO attempt_step (attempt_id, idx, expression, is_final, parsed_ok) VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(&id)
-            .bind(i as i64)
-            .bind(&step.expression)
-            .bind(step.is_final)
-            .bind(step.parsed_ok)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let current: Option<f64> =
-            sqlx::query_scalar("SELECT p_known FROM mastery WHERE student_id = ? AND topic_code = ? AND course_id = ?")
-                .bind(&m.student_id)
-                .bind(&m.topic_code)
-                .bind(&m.course_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let p_known = m.params.update(current.unwrap_or(m.params.p_init), m.correct);
-        let now = ts(a.created_at);
-        sqlx::query(
-            "INSERT INTO mastery (student_id, topic_code, course_id, p_known, attempts, last_at, version) \
-             VALUES (?, ?, ?, ?, 1, ?, 1) \
-             ON CONFLICT (student_id, topic_code, course_id) DO UPDATE SET \
-             p_known = excluded.p_known, attempts = attempts + 1, last_at = excluded.last_at, version = version + 1",
-        )
-        .bind(&m.student_id)
-        .bind(&m.topic_code)
-        .bind(&m.course_id)
-        .bind(p_known)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO mastery_history (student_id, topic_code, course_id, attempt_id, p_known, recorded_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&m.student_id)
-        .bind(&m.topic_code)
-        .bind(&m.course_id)
-        .bind(&id)
-        .bind(p_known)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO outbox (event_id, event_type, ordering_key, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(event.event_id.to_string())
-        .bind(&event.event_type)
-        .bind(&event.ordering_key)
-        .bind(event.payload.to_string())
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Recorded::New { p_known })
+        super::sqlite_writer::submit(&self.writer, a, m, event, idempotency).await
     }
 
     async fn attempt(&self, id: Uuid) -> Result<Option<AttemptRecord>> {
@@ -523,16 +433,19 @@ impl OutboxStore for SqliteStore {
     }
 
     async fn mark_published(&self, seqs: &[i64]) -> Result<()> {
-        let now = ts(OffsetDateTime::now_utc());
-        let mut tx = self.write.begin().await?;
-        for seq in seqs {
-            sqlx::query("UPDATE outbox SET published_at = ? WHERE seq = ?")
-                .bind(&now)
-                .bind(seq)
-                .execute(&mut *tx)
-                .await?;
+        if seqs.is_empty() {
+            return Ok(());
         }
-        tx.commit().await?;
+        // One statement: the relay shares the single writer connection with attempts, so it
+        // must hold it as briefly as possible.
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("UPDATE outbox SET published_at = ");
+        q.push_bind(ts(OffsetDateTime::now_utc())).push(" WHERE seq IN (");
+        let mut list = q.separated(", ");
+        for seq in seqs {
+            list.push_bind(*seq);
+        }
+        q.push(")");
+        q.build().execute(&self.write).await?;
         Ok(())
     }
 
@@ -566,4 +479,111 @@ impl Store for SqliteStore {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
     }
+}
+
+/// One attempt in its own transaction (what a group falls back to when it fails as a whole).
+pub(super) async fn record_one(
+    pool: &SqlitePool,
+    a: &NewAttempt,
+    m: &MasteryUpdate,
+    event: &OutboxEvent,
+    idempotency: Option<&IdempotencyClaim>,
+) -> Result<Recorded> {
+    // IMMEDIATE: the write lock is taken before the mastery row is read, so concurrent
+    // attempts of one student update it one after the other.
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    if let Some(claim) = idempotency
+        && let Some(earlier) = SqliteStore::claim_idempotency(&mut tx, claim).await?
+    {
+        tx.rollback().await?;
+        return Ok(earlier);
+    }
+    let id = a.id.to_string();
+    sqlx::query(
+            "INSERT INTO attempt (id, student_id, topic_code, course_id, exercise_id, status, is_correct, error_tag_code, \
+             error_subtag, classifier_source, classifier_name, confidence, diagnosis, first_wrong_step, expected_answer, \
+             client_expected_answer, student_answer, trace_id, created_by, via_agent, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(&a.student_id)
+        .bind(&a.topic_code)
+        .bind(&a.course_id)
+        .bind(&a.exercise_id)
+        .bind(a.status.as_str())
+        .bind(a.is_correct)
+        .bind(&a.error_tag_code)
+        .bind(&a.error_subtag)
+        .bind(a.classifier_source.as_str())
+        .bind(&a.classifier_name)
+        .bind(a.confidence)
+        .bind(a.diagnosis.to_string())
+        .bind(a.first_wrong_step)
+        .bind(&a.expected_answer)
+        .bind(&a.client_expected_answer)
+        .bind(&a.student_answer)
+        .bind(&a.trace_id)
+        .bind(&a.created_by)
+        .bind(a.via_agent)
+        .bind(ts(a.created_at))
+        .execute(&mut *tx)
+        .await?;
+    if !a.steps.is_empty() {
+        // All steps in one statement: every statement is a round trip to SQLite's thread.
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO attempt_step (attempt_id, idx, expression, is_final, parsed_ok) ",
+        );
+        q.push_values(a.steps.iter().enumerate(), |mut row, (i, step)| {
+            row.push_bind(id.clone())
+                .push_bind(i as i64)
+                .push_bind(step.expression.clone())
+                .push_bind(step.is_final)
+                .push_bind(step.parsed_ok);
+        });
+        q.build().execute(&mut *tx).await?;
+    }
+    let current: Option<f64> =
+        sqlx::query_scalar("SELECT p_known FROM mastery WHERE student_id = ? AND topic_code = ? AND course_id = ?")
+            .bind(&m.student_id)
+            .bind(&m.topic_code)
+            .bind(&m.course_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let p_known = m.params.update(current.unwrap_or(m.params.p_init), m.correct);
+    let now = ts(a.created_at);
+    sqlx::query(
+        "INSERT INTO mastery (student_id, topic_code, course_id, p_known, attempts, last_at, version) \
+             VALUES (?, ?, ?, ?, 1, ?, 1) \
+             ON CONFLICT (student_id, topic_code, course_id) DO UPDATE SET \
+             p_known = excluded.p_known, attempts = attempts + 1, last_at = excluded.last_at, version = version + 1",
+    )
+    .bind(&m.student_id)
+    .bind(&m.topic_code)
+    .bind(&m.course_id)
+    .bind(p_known)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO mastery_history (student_id, topic_code, course_id, attempt_id, p_known, recorded_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&m.student_id)
+    .bind(&m.topic_code)
+    .bind(&m.course_id)
+    .bind(&id)
+    .bind(p_known)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO outbox (event_id, event_type, ordering_key, payload, created_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(event.event_id.to_string())
+        .bind(&event.event_type)
+        .bind(&event.ordering_key)
+        .bind(event.payload.to_string())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Recorded::New { p_known })
 }
