@@ -20,6 +20,7 @@ use crate::storage::{OutboxRow, OutboxStore};
 pub const SUBJECT_PREFIX: &str = "practica.events";
 const BATCH: i64 = 256;
 const IDLE_POLL: Duration = Duration::from_millis(500);
+const COALESCE: Duration = Duration::from_millis(5);
 /// How often a relay that is not the leader asks again.
 const LEAD_POLL: Duration = Duration::from_secs(1);
 
@@ -170,7 +171,14 @@ impl Relay {
                         _ = stop.changed() => {}
                     }
                 }
-                Ok(_) => backoff = Duration::from_millis(100),
+                Ok(n) => {
+                    backoff = Duration::from_millis(100);
+                    // A part batch under load: wait a moment so the next pass carries more events
+                    // (fewer writes competing with attempts; events leave at most this much later).
+                    if (n as i64) < BATCH {
+                        tokio::time::sleep(COALESCE).await;
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(error = format!("{e:#}"), "outbox relay: will retry");
                     if stopping {

@@ -413,11 +413,13 @@ impl CatalogStore for SqliteStore {
 #[async_trait]
 impl OutboxStore for SqliteStore {
     async fn unpublished(&self, limit: i64) -> Result<Vec<OutboxRow>> {
+        // From a reader: in WAL mode it sees every committed row, and leaves the single writer
+        // connection to attempts.
         sqlx::query(
             "SELECT seq, event_id, event_type, ordering_key, payload FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?",
         )
         .bind(limit)
-        .fetch_all(&self.write)
+        .fetch_all(&self.read)
         .await?
         .into_iter()
         .map(|r| {
