@@ -2,7 +2,9 @@
 //! ([`sqlite::SqliteStore`], [`postgres::PgStore`]). The service holds an `Arc<dyn Store>`.
 
 mod content_sql;
+mod group_commit;
 pub mod postgres;
+mod postgres_writer;
 pub mod sqlite;
 mod sqlite_writer;
 

@@ -16,13 +16,15 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 
 /// The first half of the two-key advisory locks on outbox ordering keys ("outb"); two-key locks
 /// never collide with the one-key (bigint) locks other code may take.
-const OUTBOX_LOCK_SPACE: i32 = 0x6f75_7462;
+pub(super) const OUTBOX_LOCK_SPACE: i32 = 0x6f75_7462;
 
 /// The one-key advisory lock the leading outbox relay holds ("practica" in ASCII).
 const RELAY_LOCK: i64 = 0x7072_6163_7469_6361;
 
 pub struct PgStore {
     pub(super) pool: PgPool,
+    /// Attempts go to one writer task that commits them in groups (see `group_commit`).
+    writer: tokio::sync::mpsc::Sender<super::group_commit::WriteJob>,
     /// The session the relay lock lives in, and whether it holds the lock.
     relay_session: tokio::sync::Mutex<Option<(PgConnection, bool)>>,
 }
@@ -48,12 +50,13 @@ impl PgStore {
         let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
         MIGRATOR.run(&pool).await?;
         Ok(PgStore {
+            writer: super::group_commit::spawn(super::postgres_writer::PgGroups(pool.clone())),
             pool,
             relay_session: Default::default(),
         })
     }
 
-    async fn claim_idempotency(tx: &mut PgConnection, claim: &IdempotencyClaim) -> Result<Option<Recorded>> {
+    pub(super) async fn claim_idempotency(tx: &mut PgConnection, claim: &IdempotencyClaim) -> Result<Option<Recorded>> {
         // A concurrent claim of the same key blocks this insert until it commits or rolls back,
         // so exactly one request wins and the others see its row below.
         let inserted: Option<i32> = sqlx::query_scalar(
@@ -103,128 +106,7 @@ impl AttemptStore for PgStore {
         event: &OutboxEvent,
         idempotency: Option<&IdempotencyClaim>,
     ) -> Result<Recorded> {
-        let mut tx = self.pool.begin().await?;
-        if let Some(claim) = idempotency
-            && let Some(earlier) = Self::claim_idempotency(&mut tx, claim).await?
-        {
-            tx.rollback().await?;
-            return Ok(earlier);
-        }
-        sqlx::query(
-            "INSERT INTO attempt (id, student_id, topic_code, course_id, exercise_id, status, is_correct, error_tag_code, \
-             error_subtag, classifier_source, classifier_name, confidence, diagnosis, first_wrong_step, expected_answer, \
-             client_expected_answer, student_answer, trace_id, created_by, via_agent, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
-        )
-        .bind(a.id)
-        .bind(&a.student_id)
-        .bind(&a.topic_code)
-        .bind(&a.course_id)
-        .bind(&a.exercise_id)
-        .bind(a.status.as_str())
-        .bind(a.is_correct)
-        .bind(&a.error_tag_code)
-        .bind(&a.error_subtag)
-        .bind(a.classifier_source.as_str())
-        .bind(&a.classifier_name)
-        .bind(a.confidence)
-        .bind(&a.diagnosis)
-        .bind(a.first_wrong_step)
-        .bind(&a.expected_answer)
-        .bind(&a.client_expected_answer)
-        .bind(&a.student_answer)
-        .bind(&a.trace_id)
-        .bind(&a.created_by)
-        .bind(a.via_agent)
-        .bind(a.created_at)
-        .execute(&mut *tx)
-        .await?;
-        if !a.steps.is_empty() {
-            // One round trip for all the steps, however many.
-            let idx: Vec<i32> = (0..a.steps.len() as i32).collect();
-            let expression: Vec<&str> = a.steps.iter().map(|s| s.expression.as_str()).collect();
-            let is_final: Vec<bool> = a.steps.iter().map(|s| s.is_final).collect();
-            let parsed_ok: Vec<bool> = a.steps.iter().map(|s| s.parsed_ok).collect();
-            sqlx::query(
-                "INSERT INTO attempt_step (attempt_id, idx, expression, is_final, parsed_ok) \
-                 SELECT $1, * FROM UNNEST($2::integer[], $3::text[], $4::boolean[], $5::boolean[])",
-            )
-            .bind(a.id)
-            .bind(&idx)
-            .bind(&expression)
-            .bind(&is_final)
-            .bind(&parsed_ok)
-            .execute(&mut *tx)
-            .await?;
-        }
-        // The row must exist before it can be locked: a first attempt creates it as "no attempt
-        // yet" (p_init, 0 attempts), and then every attempt, the first included, takes the same
-        // path. Concurrent first attempts collide on the key and wait for the winner's commit.
-        sqlx::query(
-            "INSERT INTO mastery (student_id, topic_code, course_id, p_known, attempts, last_at, version) \
-             VALUES ($1, $2, $3, $4, 0, $5, 0) ON CONFLICT (student_id, topic_code, course_id) DO NOTHING",
-        )
-        .bind(&m.student_id)
-        .bind(&m.topic_code)
-        .bind(&m.course_id)
-        .bind(m.params.p_init)
-        .bind(a.created_at)
-        .execute(&mut *tx)
-        .await?;
-        let current: f64 = sqlx::query_scalar(
-            "SELECT p_known FROM mastery WHERE student_id = $1 AND topic_code = $2 AND course_id = $3 FOR UPDATE",
-        )
-        .bind(&m.student_id)
-        .bind(&m.topic_code)
-        .bind(&m.course_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let p_known = m.params.update(current, m.correct);
-        sqlx::query(
-            "UPDATE mastery SET p_known = $4, attempts = attempts + 1, last_at = $5, version = version + 1 \
-             WHERE student_id = $1 AND topic_code = $2 AND course_id = $3",
-        )
-        .bind(&m.student_id)
-        .bind(&m.topic_code)
-        .bind(&m.course_id)
-        .bind(p_known)
-        .bind(a.created_at)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO mastery_history (student_id, topic_code, course_id, attempt_id, p_known, recorded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&m.student_id)
-        .bind(&m.topic_code)
-        .bind(&m.course_id)
-        .bind(a.id)
-        .bind(p_known)
-        .bind(a.created_at)
-        .execute(&mut *tx)
-        .await?;
-        // A seq is drawn at insert, not at commit: two transactions with one ordering key (a
-        // student's attempts on two topics) could commit in the other order than their seqs, and
-        // the relay publish the later event first. Holding a lock on the key from the insert to
-        // the commit makes seq order the commit order within a key, as SQLite's single writer
-        // does. Taken last, after the mastery row, so the two locks are always taken in one order.
-        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind(OUTBOX_LOCK_SPACE)
-            .bind(&event.ordering_key)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO outbox (event_id, event_type, ordering_key, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(event.event_id)
-        .bind(&event.event_type)
-        .bind(&event.ordering_key)
-        .bind(&event.payload)
-        .bind(a.created_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Recorded::New { p_known })
+        super::group_commit::submit(&self.writer, a, m, event, idempotency).await
     }
 
     async fn attempt(&self, id: Uuid) -> Result<Option<AttemptRecord>> {
@@ -603,4 +485,136 @@ impl Store for PgStore {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+}
+
+/// One attempt in its own transaction (what a group falls back to when it fails as a whole).
+pub(super) async fn record_one(
+    pool: &PgPool,
+    a: &NewAttempt,
+    m: &MasteryUpdate,
+    event: &OutboxEvent,
+    idempotency: Option<&IdempotencyClaim>,
+) -> Result<Recorded> {
+    let mut tx = pool.begin().await?;
+    if let Some(claim) = idempotency
+        && let Some(earlier) = PgStore::claim_idempotency(&mut tx, claim).await?
+    {
+        tx.rollback().await?;
+        return Ok(earlier);
+    }
+    sqlx::query(
+            "INSERT INTO attempt (id, student_id, topic_code, course_id, exercise_id, status, is_correct, error_tag_code, \
+             error_subtag, classifier_source, classifier_name, confidence, diagnosis, first_wrong_step, expected_answer, \
+             client_expected_answer, student_answer, trace_id, created_by, via_agent, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+        )
+        .bind(a.id)
+        .bind(&a.student_id)
+        .bind(&a.topic_code)
+        .bind(&a.course_id)
+        .bind(&a.exercise_id)
+        .bind(a.status.as_str())
+        .bind(a.is_correct)
+        .bind(&a.error_tag_code)
+        .bind(&a.error_subtag)
+        .bind(a.classifier_source.as_str())
+        .bind(&a.classifier_name)
+        .bind(a.confidence)
+        .bind(&a.diagnosis)
+        .bind(a.first_wrong_step)
+        .bind(&a.expected_answer)
+        .bind(&a.client_expected_answer)
+        .bind(&a.student_answer)
+        .bind(&a.trace_id)
+        .bind(&a.created_by)
+        .bind(a.via_agent)
+        .bind(a.created_at)
+        .execute(&mut *tx)
+        .await?;
+    if !a.steps.is_empty() {
+        // One round trip for all the steps, however many.
+        let idx: Vec<i32> = (0..a.steps.len() as i32).collect();
+        let expression: Vec<&str> = a.steps.iter().map(|s| s.expression.as_str()).collect();
+        let is_final: Vec<bool> = a.steps.iter().map(|s| s.is_final).collect();
+        let parsed_ok: Vec<bool> = a.steps.iter().map(|s| s.parsed_ok).collect();
+        sqlx::query(
+            "INSERT INTO attempt_step (attempt_id, idx, expression, is_final, parsed_ok) \
+                 SELECT $1, * FROM UNNEST($2::integer[], $3::text[], $4::boolean[], $5::boolean[])",
+        )
+        .bind(a.id)
+        .bind(&idx)
+        .bind(&expression)
+        .bind(&is_final)
+        .bind(&parsed_ok)
+        .execute(&mut *tx)
+        .await?;
+    }
+    // The row must exist before it can be locked: a first attempt creates it as "no attempt
+    // yet" (p_init, 0 attempts), and then every attempt, the first included, takes the same
+    // path. Concurrent first attempts collide on the key and wait for the winner's commit.
+    sqlx::query(
+        "INSERT INTO mastery (student_id, topic_code, course_id, p_known, attempts, last_at, version) \
+             VALUES ($1, $2, $3, $4, 0, $5, 0) ON CONFLICT (student_id, topic_code, course_id) DO NOTHING",
+    )
+    .bind(&m.student_id)
+    .bind(&m.topic_code)
+    .bind(&m.course_id)
+    .bind(m.params.p_init)
+    .bind(a.created_at)
+    .execute(&mut *tx)
+    .await?;
+    let current: f64 = sqlx::query_scalar(
+        "SELECT p_known FROM mastery WHERE student_id = $1 AND topic_code = $2 AND course_id = $3 FOR UPDATE",
+    )
+    .bind(&m.student_id)
+    .bind(&m.topic_code)
+    .bind(&m.course_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let p_known = m.params.update(current, m.correct);
+    sqlx::query(
+        "UPDATE mastery SET p_known = $4, attempts = attempts + 1, last_at = $5, version = version + 1 \
+             WHERE student_id = $1 AND topic_code = $2 AND course_id = $3",
+    )
+    .bind(&m.student_id)
+    .bind(&m.topic_code)
+    .bind(&m.course_id)
+    .bind(p_known)
+    .bind(a.created_at)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO mastery_history (student_id, topic_code, course_id, attempt_id, p_known, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&m.student_id)
+    .bind(&m.topic_code)
+    .bind(&m.course_id)
+    .bind(a.id)
+    .bind(p_known)
+    .bind(a.created_at)
+    .execute(&mut *tx)
+    .await?;
+    // A seq is drawn at insert, not at commit: two transactions with one ordering key (a
+    // student's attempts on two topics) could commit in the other order than their seqs, and
+    // the relay publish the later event first. Holding a lock on the key from the insert to
+    // the commit makes seq order the commit order within a key, as SQLite's single writer
+    // does. Taken last, after the mastery row, so the two locks are always taken in one order.
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(OUTBOX_LOCK_SPACE)
+        .bind(&event.ordering_key)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO outbox (event_id, event_type, ordering_key, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(event.event_id)
+    .bind(&event.event_type)
+    .bind(&event.ordering_key)
+    .bind(&event.payload)
+    .bind(a.created_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Recorded::New { p_known })
 }

@@ -20,8 +20,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     pub(super) write: SqlitePool,
     pub(super) read: SqlitePool,
-    /// Attempts go to one writer task that commits them in groups (see `sqlite_writer`).
-    writer: tokio::sync::mpsc::Sender<super::sqlite_writer::WriteJob>,
+    /// Attempts go to one writer task that commits them in groups (see `group_commit`).
+    writer: tokio::sync::mpsc::Sender<super::group_commit::WriteJob>,
 }
 
 pub(super) fn ts(t: OffsetDateTime) -> String {
@@ -68,7 +68,7 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
-        let writer = super::sqlite_writer::spawn(write.clone());
+        let writer = super::group_commit::spawn(super::sqlite_writer::SqliteGroups(write.clone()));
         Ok(SqliteStore { write, read, writer })
     }
 
@@ -118,7 +118,7 @@ impl AttemptStore for SqliteStore {
         event: &OutboxEvent,
         idempotency: Option<&IdempotencyClaim>,
     ) -> Result<Recorded> {
-        super::sqlite_writer::submit(&self.writer, a, m, event, idempotency).await
+        super::group_commit::submit(&self.writer, a, m, event, idempotency).await
     }
 
     async fn attempt(&self, id: Uuid) -> Result<Option<AttemptRecord>> {

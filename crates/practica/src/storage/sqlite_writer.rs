@@ -1,115 +1,44 @@
-//! Group commit for the embedded store. SQLite has one writer, and through sqlx every statement
-//! is a hand-off to the connection's thread; writing attempts one transaction at a time spends
-//! most of its time in those hand-offs. So attempts go to one writer task that takes whatever is
-//! waiting (up to a bound), writes it with a handful of multi-row statements in one transaction,
-//! and answers each request. Under load a group holds dozens of attempts; alone, an attempt is
-//! written at once. If a group fails as a whole, its attempts are written one by one so that one
-//! bad attempt fails alone.
+//! SQLite's side of group commit (see [`super::group_commit`]): a group of attempts in one
+//! `BEGIN IMMEDIATE` transaction on the single writer connection.
 
 use std::collections::HashMap;
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
-use tokio::sync::{mpsc, oneshot};
 
+use super::group_commit::{Groups, MasteryKey, WriteJob, apply_mastery, mastery_key};
 use super::sqlite::{SqliteStore, record_one, ts};
-use super::{IdempotencyClaim, MasteryUpdate, NewAttempt, OutboxEvent, Recorded, Result, StoreError};
+use super::{Recorded, Result};
 
-/// Attempts per group, and steps per group (SQLite allows 32,766 bound values per statement;
-/// a step row binds 5).
-const MAX_GROUP: usize = 64;
-const MAX_GROUP_STEPS: usize = 2_000;
+/// Groups on the single writer connection.
+pub(super) struct SqliteGroups(pub(super) SqlitePool);
 
-pub(crate) struct WriteJob {
-    attempt: NewAttempt,
-    mastery: MasteryUpdate,
-    event: OutboxEvent,
-    idempotency: Option<IdempotencyClaim>,
-    reply: oneshot::Sender<Result<Recorded>>,
-}
-
-pub(super) fn spawn(pool: SqlitePool) -> mpsc::Sender<WriteJob> {
-    let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
-    tokio::spawn(writer(pool, rx));
-    tx
-}
-
-pub(super) async fn submit(
-    writer: &mpsc::Sender<WriteJob>,
-    a: &NewAttempt,
-    m: &MasteryUpdate,
-    event: &OutboxEvent,
-    idempotency: Option<&IdempotencyClaim>,
-) -> Result<Recorded> {
-    let (reply, answer) = oneshot::channel();
-    let job = WriteJob {
-        attempt: a.clone(),
-        mastery: m.clone(),
-        event: event.clone(),
-        idempotency: idempotency.cloned(),
-        reply,
-    };
-    let gone = || StoreError::Corrupt("the SQLite writer has stopped".into());
-    writer.send(job).await.map_err(|_| gone())?;
-    answer.await.map_err(|_| gone())?
-}
-
-async fn writer(pool: SqlitePool, mut rx: mpsc::Receiver<WriteJob>) {
-    while let Some(first) = rx.recv().await {
-        let mut steps = first.attempt.steps.len();
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP && steps < MAX_GROUP_STEPS {
-            match rx.try_recv() {
-                Ok(job) => {
-                    steps += job.attempt.steps.len();
-                    group.push(job);
-                }
-                Err(_) => break,
-            }
-        }
-        match write_group(&pool, &group).await {
-            Ok(results) => {
-                for (job, result) in group.into_iter().zip(results) {
-                    let _ = job.reply.send(Ok(result));
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, attempts = group.len(), "group commit failed; writing one by one");
-                for job in group {
-                    let r = record_one(&pool, &job.attempt, &job.mastery, &job.event, job.idempotency.as_ref()).await;
-                    let _ = job.reply.send(r);
-                }
-            }
-        }
+#[async_trait::async_trait]
+impl Groups for SqliteGroups {
+    async fn write_group(&self, group: &[WriteJob]) -> Result<Vec<Recorded>> {
+        write_group(&self.0, group).await
+    }
+    async fn write_one(&self, job: &WriteJob) -> Result<Recorded> {
+        record_one(
+            &self.0,
+            &job.attempt,
+            &job.mastery,
+            &job.event,
+            job.idempotency.as_ref(),
+        )
+        .await
     }
 }
 
-type MasteryKey = (String, String, String);
-
 async fn write_group(pool: &SqlitePool, group: &[WriteJob]) -> Result<Vec<Recorded>> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let mut results: Vec<Option<Recorded>> = vec![None; group.len()];
-
-    // Idempotency: a key seen earlier (stored, or earlier in this group) answers as before.
-    let mut claimed: HashMap<(&str, &str), usize> = HashMap::new();
-    for (i, job) in group.iter().enumerate() {
-        let Some(c) = &job.idempotency else { continue };
-        if let Some(&j) = claimed.get(&(c.caller_id.as_str(), c.key.as_str())) {
-            let first = group[j].idempotency.as_ref().expect("claimed jobs have a claim");
-            results[i] = Some(if first.request_hash == c.request_hash {
-                Recorded::Replayed {
-                    status: first.status,
-                    response: first.response.clone(),
-                }
-            } else {
-                Recorded::KeyReused
-            });
-            continue;
-        }
-        if let Some(earlier) = SqliteStore::claim_idempotency(&mut tx, c).await? {
-            results[i] = Some(earlier);
-            continue;
-        }
-        claimed.insert((c.caller_id.as_str(), c.key.as_str()), i);
+    // A key used before answers as before. Claims are made one after the other in this
+    // transaction, so a key repeated within the group finds the group's own first claim.
+    let mut results: Vec<Option<Recorded>> = Vec::with_capacity(group.len());
+    for job in group {
+        results.push(match &job.idempotency {
+            Some(c) => SqliteStore::claim_idempotency(&mut tx, c).await?,
+            None => None,
+        });
     }
     let live: Vec<usize> = (0..group.len()).filter(|&i| results[i].is_none()).collect();
     if live.is_empty() {
@@ -170,13 +99,11 @@ async fn write_group(pool: &SqlitePool, group: &[WriteJob]) -> Result<Vec<Record
         q.build().execute(&mut *tx).await?;
     }
 
-    // Mastery: the current values of every key the group touches, then each attempt applied in
-    // arrival order (a student's attempts in one group update one after the other, as they
-    // would one transaction at a time).
-    let key = |m: &MasteryUpdate| -> MasteryKey { (m.student_id.clone(), m.topic_code.clone(), m.course_id.clone()) };
+    // Mastery: the stored values of every key the group touches, then each attempt applied in
+    // arrival order (as one transaction per attempt would).
     let mut keys: Vec<MasteryKey> = Vec::new();
     for &i in &live {
-        let k = key(&group[i].mastery);
+        let k = mastery_key(&group[i].mastery);
         if !keys.contains(&k) {
             keys.push(k);
         }
@@ -195,27 +122,20 @@ async fn write_group(pool: &SqlitePool, group: &[WriteJob]) -> Result<Vec<Record
             .push_unseparated(")");
     }
     q.push(")");
-    let mut current: HashMap<MasteryKey, (f64, i64)> = HashMap::new();
+    let mut stored: HashMap<MasteryKey, f64> = HashMap::new();
     for row in q.build().fetch_all(&mut *tx).await? {
-        current.insert(
-            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
-            (row.try_get(3)?, 0),
-        );
+        stored.insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?), row.try_get(3)?);
     }
-    let mut history = Vec::with_capacity(live.len());
-    for &i in &live {
-        let m = &group[i].mastery;
-        let entry = current.entry(key(m)).or_insert((m.params.p_init, 0));
-        entry.0 = m.params.update(entry.0, m.correct);
-        entry.1 += 1;
-        history.push((i, entry.0));
-        results[i] = Some(Recorded::New { p_known: entry.0 });
+    let (after, totals) = apply_mastery(group, &live, stored);
+    for (&i, &p) in live.iter().zip(&after) {
+        results[i] = Some(Recorded::New { p_known: p });
     }
+    let history: Vec<(usize, f64)> = live.iter().copied().zip(after).collect();
     let now = ts(group[live[0]].attempt.created_at);
     let mut q = QueryBuilder::<Sqlite>::new(
         "INSERT INTO mastery (student_id, topic_code, course_id, p_known, attempts, last_at, version) ",
     );
-    q.push_values(keys.iter().map(|k| (k, current[k])), |mut row, ((s, t, c), (p, n))| {
+    q.push_values(keys.iter().map(|k| (k, totals[k])), |mut row, ((s, t, c), (p, n))| {
         row.push_bind(s.clone())
             .push_bind(t.clone())
             .push_bind(c.clone())

@@ -1,0 +1,125 @@
+//! Group commit. Writing attempts one transaction at a time spends most of the time in round
+//! trips (SQLite: a hand-off to the connection's thread per statement; PostgreSQL: a network
+//! round trip per statement and a WAL flush per commit). So attempts go to one writer task per
+//! process that takes whatever is waiting (up to a bound), writes it with a handful of multi-row
+//! statements in one transaction, and answers each request. Under load a group holds dozens of
+//! attempts; alone, an attempt is written at once. If a group fails as a whole (a deadlock with
+//! another process, say), its attempts are written one by one so that one bad attempt fails
+//! alone. Each backend supplies the two ways of writing ([`Groups`]).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{IdempotencyClaim, MasteryUpdate, NewAttempt, OutboxEvent, Recorded, Result, StoreError};
+
+/// Attempts per group, and steps per group (SQLite allows 32,766 bound values per statement;
+/// a step row binds 5).
+const MAX_GROUP: usize = 64;
+const MAX_GROUP_STEPS: usize = 2_000;
+
+pub(crate) struct WriteJob {
+    pub attempt: NewAttempt,
+    pub mastery: MasteryUpdate,
+    pub event: OutboxEvent,
+    pub idempotency: Option<IdempotencyClaim>,
+    reply: oneshot::Sender<Result<Recorded>>,
+}
+
+/// How a backend writes a group in one transaction, and one attempt alone.
+#[async_trait]
+pub(super) trait Groups: Send + Sync + 'static {
+    /// One result per job, in order; an error fails the whole group (rolled back).
+    async fn write_group(&self, group: &[WriteJob]) -> Result<Vec<Recorded>>;
+    async fn write_one(&self, job: &WriteJob) -> Result<Recorded>;
+}
+
+pub(super) fn spawn(groups: impl Groups) -> mpsc::Sender<WriteJob> {
+    let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
+    tokio::spawn(writer(groups, rx));
+    tx
+}
+
+pub(super) async fn submit(
+    writer: &mpsc::Sender<WriteJob>,
+    a: &NewAttempt,
+    m: &MasteryUpdate,
+    event: &OutboxEvent,
+    idempotency: Option<&IdempotencyClaim>,
+) -> Result<Recorded> {
+    let (reply, answer) = oneshot::channel();
+    let job = WriteJob {
+        attempt: a.clone(),
+        mastery: m.clone(),
+        event: event.clone(),
+        idempotency: idempotency.cloned(),
+        reply,
+    };
+    let gone = || StoreError::Corrupt("the SQLite writer has stopped".into());
+    writer.send(job).await.map_err(|_| gone())?;
+    answer.await.map_err(|_| gone())?
+}
+
+async fn writer(groups: impl Groups, mut rx: mpsc::Receiver<WriteJob>) {
+    while let Some(first) = rx.recv().await {
+        let mut steps = first.attempt.steps.len();
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP && steps < MAX_GROUP_STEPS {
+            match rx.try_recv() {
+                Ok(job) => {
+                    steps += job.attempt.steps.len();
+                    group.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        match groups.write_group(&group).await {
+            Ok(results) => {
+                for (job, result) in group.into_iter().zip(results) {
+                    let _ = job.reply.send(Ok(result));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, attempts = group.len(), "group commit failed; writing one by one");
+                for job in group {
+                    let r = groups.write_one(&job).await;
+                    let _ = job.reply.send(r);
+                }
+            }
+        }
+    }
+}
+
+/// The mastery key of an update.
+pub(super) type MasteryKey = (String, String, String);
+
+pub(super) fn mastery_key(m: &MasteryUpdate) -> MasteryKey {
+    (m.student_id.clone(), m.topic_code.clone(), m.course_id.clone())
+}
+
+/// Applies the group's BKT updates in arrival order on top of the stored values: returns each
+/// live job's p_known after its attempt, and per key the final value and how many attempts.
+pub(super) fn apply_mastery(
+    group: &[WriteJob],
+    live: &[usize],
+    mut current: HashMap<MasteryKey, f64>,
+) -> (Vec<f64>, HashMap<MasteryKey, (f64, i64)>) {
+    let mut totals: HashMap<MasteryKey, (f64, i64)> = HashMap::new();
+    let mut after = Vec::with_capacity(live.len());
+    for &i in live {
+        let m = &group[i].mastery;
+        let key = mastery_key(m);
+        let prior = totals
+            .get(&key)
+            .map(|t| t.0)
+            .or_else(|| current.remove(&key))
+            .unwrap_or(m.params.p_init);
+        let p = m.params.update(prior, m.correct);
+        let entry = totals.entry(key).or_insert((p, 0));
+        entry.0 = p;
+        entry.1 += 1;
+        after.push(p);
+    }
+    (after, totals)
+}
