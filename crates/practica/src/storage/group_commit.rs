@@ -35,9 +35,15 @@ pub(super) trait Groups: Send + Sync + 'static {
     async fn write_one(&self, job: &WriteJob) -> Result<Recorded>;
 }
 
-pub(super) fn spawn(groups: impl Groups) -> mpsc::Sender<WriteJob> {
+/// Starts `writers` writer tasks sharing one queue. SQLite takes one (it has one writer);
+/// PostgreSQL several, so a group is being built and sent while another waits for its commit.
+pub(super) fn spawn(groups: impl Groups, writers: usize) -> mpsc::Sender<WriteJob> {
     let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
-    tokio::spawn(writer(groups, rx));
+    let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
+    let groups = std::sync::Arc::new(groups);
+    for _ in 0..writers.max(1) {
+        tokio::spawn(writer(groups.clone(), rx.clone()));
+    }
     tx
 }
 
@@ -61,19 +67,25 @@ pub(super) async fn submit(
     answer.await.map_err(|_| gone())?
 }
 
-async fn writer(groups: impl Groups, mut rx: mpsc::Receiver<WriteJob>) {
-    while let Some(first) = rx.recv().await {
-        let mut steps = first.attempt.steps.len();
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP && steps < MAX_GROUP_STEPS {
-            match rx.try_recv() {
-                Ok(job) => {
-                    steps += job.attempt.steps.len();
-                    group.push(job);
+async fn writer(groups: std::sync::Arc<impl Groups>, rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<WriteJob>>>) {
+    loop {
+        // The queue is held only while a group is taken from it, not while it is written.
+        let group = {
+            let mut rx = rx.lock().await;
+            let Some(first) = rx.recv().await else { return };
+            let mut steps = first.attempt.steps.len();
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP && steps < MAX_GROUP_STEPS {
+                match rx.try_recv() {
+                    Ok(job) => {
+                        steps += job.attempt.steps.len();
+                        group.push(job);
+                    }
+                    Err(_) => break,
                 }
-                Err(_) => break,
             }
-        }
+            group
+        };
         match groups.write_group(&group).await {
             Ok(results) => {
                 for (job, result) in group.into_iter().zip(results) {

@@ -50,7 +50,7 @@ impl PgStore {
         let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
         MIGRATOR.run(&pool).await?;
         Ok(PgStore {
-            writer: super::group_commit::spawn(super::postgres_writer::PgGroups(pool.clone())),
+            writer: super::group_commit::spawn(super::postgres_writer::PgGroups(pool.clone()), 4),
             pool,
             relay_session: Default::default(),
         })

@@ -68,7 +68,7 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
-        let writer = super::group_commit::spawn(super::sqlite_writer::SqliteGroups(write.clone()));
+        let writer = super::group_commit::spawn(super::sqlite_writer::SqliteGroups(write.clone()), 1);
         Ok(SqliteStore { write, read, writer })
     }
 
