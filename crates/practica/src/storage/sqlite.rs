@@ -22,6 +22,39 @@ pub struct SqliteStore {
     pub(super) read: SqlitePool,
     /// Attempts go to one writer task that commits them in groups (see `group_commit`).
     writer: tokio::sync::mpsc::Sender<super::group_commit::WriteJob>,
+    checkpointer: tokio::task::AbortHandle,
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.checkpointer.abort();
+    }
+}
+
+/// WAL frames past which a checkpoint may briefly block the writer to reset the log (~100 MiB).
+const WAL_RESET_FRAMES: i64 = 25_000;
+
+/// Copies the WAL into the database file twice a second without blocking the writer
+/// (`PASSIVE`). Under continuous writes a passive checkpoint never finds the log idle, so past a
+/// bound a `TRUNCATE` checkpoint waits for a gap between two transactions, copies the rest and
+/// empties the file: the WAL on disk stays bounded.
+async fn checkpoint_loop(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&pool).await {
+            Ok(row) => {
+                let frames: i64 = row.try_get(1).unwrap_or(0);
+                if frames > WAL_RESET_FRAMES
+                    && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await
+                {
+                    tracing::warn!(error = %e, "SQLite checkpoint (TRUNCATE) failed");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "SQLite checkpoint failed"),
+        }
+    }
 }
 
 pub(super) fn ts(t: OffsetDateTime) -> String {
@@ -58,7 +91,10 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // No checkpoint inside commits: a background task does them (below), so the writer
+            // never stops to copy the WAL into the database file.
+            .pragma("wal_autocheckpoint", "0");
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -66,10 +102,20 @@ impl SqliteStore {
         MIGRATOR.run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await?;
         let writer = super::group_commit::spawn(super::sqlite_writer::SqliteGroups(write.clone()), 1);
-        Ok(SqliteStore { write, read, writer })
+        let checkpoints = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        let checkpointer = tokio::spawn(checkpoint_loop(checkpoints)).abort_handle();
+        Ok(SqliteStore {
+            write,
+            read,
+            writer,
+            checkpointer,
+        })
     }
 
     pub(super) async fn claim_idempotency(
