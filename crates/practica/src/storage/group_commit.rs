@@ -5,7 +5,7 @@
 //! statements in one transaction, and answers each request. Under load a group holds dozens of
 //! attempts; alone, an attempt is written at once. If a group fails as a whole (a deadlock with
 //! another process, say), its attempts are written one by one so that one bad attempt fails
-//! alone. Each backend supplies the two ways of writing ([`Groups`]).
+//! alone (as a group of one). Each backend supplies how a group is written ([`Groups`]).
 
 use std::collections::HashMap;
 
@@ -27,12 +27,12 @@ pub(crate) struct WriteJob {
     reply: oneshot::Sender<Result<Recorded>>,
 }
 
-/// How a backend writes a group in one transaction, and one attempt alone.
+/// How a backend writes a group in one transaction.
 #[async_trait]
 pub(super) trait Groups: Send + Sync + 'static {
-    /// One result per job, in order; an error fails the whole group (rolled back).
+    /// One result per job, in order; an error fails the whole group (rolled back). A group of
+    /// one is how an attempt is written alone.
     async fn write_group(&self, group: &[WriteJob]) -> Result<Vec<Recorded>>;
-    async fn write_one(&self, job: &WriteJob) -> Result<Recorded>;
 }
 
 /// Starts `writers` writer tasks sharing one queue. SQLite takes one (it has one writer);
@@ -95,7 +95,10 @@ async fn writer(groups: std::sync::Arc<impl Groups>, rx: std::sync::Arc<tokio::s
             Err(e) => {
                 tracing::warn!(error = %e, attempts = group.len(), "group commit failed; writing one by one");
                 for job in group {
-                    let r = groups.write_one(&job).await;
+                    let r = groups
+                        .write_group(std::slice::from_ref(&job))
+                        .await
+                        .and_then(|mut r| r.pop().ok_or_else(|| StoreError::Corrupt("empty group result".into())));
                     let _ = job.reply.send(r);
                 }
             }

@@ -2,15 +2,15 @@
 //! transaction with multi-row statements — one WAL flush and a dozen round trips for the group
 //! instead of nine round trips and a flush per attempt. Locks are taken in one order by every
 //! writer of every process (idempotency rows, mastery rows sorted by key, ordering-key advisory
-//! locks sorted), so groups do not deadlock each other; a deadlock with anything else fails the
-//! group, whose attempts are then written one by one.
+//! locks sorted), so groups do not deadlock each other; a deadlock between two groups that share
+//! idempotency keys fails one of them, whose attempts are then written one by one.
 
 use std::collections::HashMap;
 
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
 use super::group_commit::{Groups, MasteryKey, WriteJob, apply_mastery, mastery_key};
-use super::postgres::{OUTBOX_LOCK_SPACE, PgStore, record_one};
+use super::postgres::{OUTBOX_LOCK_SPACE, PgStore};
 use super::{Recorded, Result};
 
 pub(super) struct PgGroups(pub(super) PgPool);
@@ -19,16 +19,6 @@ pub(super) struct PgGroups(pub(super) PgPool);
 impl Groups for PgGroups {
     async fn write_group(&self, group: &[WriteJob]) -> Result<Vec<Recorded>> {
         write_group(&self.0, group).await
-    }
-    async fn write_one(&self, job: &WriteJob) -> Result<Recorded> {
-        record_one(
-            &self.0,
-            &job.attempt,
-            &job.mastery,
-            &job.event,
-            job.idempotency.as_ref(),
-        )
-        .await
     }
 }
 

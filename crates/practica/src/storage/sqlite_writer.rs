@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::group_commit::{Groups, MasteryKey, WriteJob, apply_mastery, mastery_key};
-use super::sqlite::{SqliteStore, record_one, ts};
+use super::sqlite::{SqliteStore, ts};
 use super::{Recorded, Result};
 
 /// Groups on the single writer connection.
@@ -16,16 +16,6 @@ pub(super) struct SqliteGroups(pub(super) SqlitePool);
 impl Groups for SqliteGroups {
     async fn write_group(&self, group: &[WriteJob]) -> Result<Vec<Recorded>> {
         write_group(&self.0, group).await
-    }
-    async fn write_one(&self, job: &WriteJob) -> Result<Recorded> {
-        record_one(
-            &self.0,
-            &job.attempt,
-            &job.mastery,
-            &job.event,
-            job.idempotency.as_ref(),
-        )
-        .await
     }
 }
 
