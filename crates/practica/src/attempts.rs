@@ -123,7 +123,7 @@ fn field_error(field: &str, message: impl std::fmt::Display) -> ApiError {
 }
 
 /// Field-by-field checks with messages naming the field, then the typed body.
-fn read_attempt_body(v: &Value) -> ApiResult<AttemptBody> {
+fn read_attempt_body(mut v: Value) -> ApiResult<AttemptBody> {
     let obj = v
         .as_object()
         .ok_or_else(|| ApiError::Validation("body must be a JSON object".into()))?;
@@ -179,15 +179,14 @@ fn read_attempt_body(v: &Value) -> ApiResult<AttemptBody> {
             return Err(field_error(&format!("rawSteps[{i}].isFinal"), "must be a boolean"));
         }
     }
-    let mut cleaned = v.clone();
-    if let Some(steps) = cleaned.get_mut("rawSteps").and_then(Value::as_array_mut) {
+    if let Some(steps) = v.get_mut("rawSteps").and_then(Value::as_array_mut) {
         for step in steps {
             if step.get("isFinal").is_some_and(Value::is_null) {
                 step.as_object_mut().map(|o| o.remove("isFinal"));
             }
         }
     }
-    serde_json::from_value(cleaned).map_err(|e| ApiError::Validation(e.to_string()))
+    serde_json::from_value(v).map_err(|e| ApiError::Validation(e.to_string()))
 }
 
 fn number_text(n: &NumberField) -> String {
@@ -216,7 +215,11 @@ async fn create_attempt(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let value = json_body(&headers, body, state.config.body_limit_bytes)?;
-    let mut body = read_attempt_body(&value)?;
+    // The request a retry must repeat, as canonical JSON (keys sorted), before the body is read.
+    let request_hash = headers
+        .contains_key("idempotency-key")
+        .then(|| hex::encode(Sha256::digest(value.to_string().as_bytes())));
+    let mut body = read_attempt_body(value)?;
     let student_id = body.student_id.clone().unwrap_or_default();
     authorize_acting_for(&state, &caller, &student_id, body.course_id.as_deref()).await?;
     let idempotency_key = match headers.get("idempotency-key") {
@@ -361,13 +364,15 @@ async fn create_attempt(
         }),
     };
     let response_value = serde_json::to_value(&response).map_err(anyhow::Error::from)?;
-    let claim = idempotency_key.map(|key| IdempotencyClaim {
-        caller_id: caller.id.clone(),
-        key,
-        request_hash: hex::encode(Sha256::digest(value.to_string().as_bytes())),
-        status: StatusCode::CREATED.as_u16(),
-        response: response_value.clone(),
-    });
+    let claim = idempotency_key
+        .zip(request_hash)
+        .map(|(key, request_hash)| IdempotencyClaim {
+            caller_id: caller.id.clone(),
+            key,
+            request_hash,
+            status: StatusCode::CREATED.as_u16(),
+            response: response_value.clone(),
+        });
     match state
         .store
         .record_attempt(&attempt, &mastery, &event, claim.as_ref())
