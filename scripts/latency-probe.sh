@@ -4,6 +4,8 @@
 # half-rate phase runs on a database the load rounds have filled.
 #
 #   scripts/latency-probe.sh RATE [SECONDS]      e.g. scripts/latency-probe.sh 1400 10
+#
+# BIN=path/to/practica probes that binary instead of building (to compare two builds, A B A B).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${1:?rate per second}
@@ -11,14 +13,15 @@ SECS=${2:-10}
 PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 PORT=${PORT:-18082}
 TARGET=${CARGO_TARGET_DIR:-target}
-cargo build -q --release -p practica --bin practica --example loadgen
+cargo build -q --release -p practica --example loadgen
+[ -n "${BIN:-}" ] || { cargo build -q --release -p practica --bin practica; BIN="$TARGET/release/practica"; }
 DB=practica_probe_$$
 DATA=$(mktemp -d)
 psql -q "$PG_ADMIN" -c "CREATE DATABASE $DB"
-"$TARGET/release/practica" serve --data-dir "$DATA" --database-url "${PG_ADMIN%/*}/$DB" --addr "127.0.0.1:$PORT" 2>"$DATA/server.log" &
+"$BIN" serve --data-dir "$DATA" --database-url "${PG_ADMIN%/*}/$DB" --addr "127.0.0.1:$PORT" 2>"$DATA/server.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $DB"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
-TOKEN=$("$TARGET/release/practica" token --sub probe --role admin --data-dir "$DATA")
+TOKEN=$("$BIN" token --sub probe --role admin --data-dir "$DATA")
 "$TARGET/release/examples/loadgen" --url "http://127.0.0.1:$PORT" --token "$TOKEN" --concurrency 32 --seconds 3 >/dev/null
 "$TARGET/release/examples/loadgen" --url "http://127.0.0.1:$PORT" --token "$TOKEN" --concurrency 64 --seconds "$SECS" --rate "$RATE"
