@@ -1,10 +1,11 @@
 //! Generates the labelled evaluation set and prints the report of docs/diagnosis.md:
-//! accuracy per procedure, false diagnoses on unexplained answers, calibration.
+//! accuracy per procedure, false diagnoses on unexplained answers, calibration, and what the
+//! deep search (asynchronous classifier) adds on the answers the engine leaves UNCLASSIFIED.
 //!
 //! `cargo run --release -p diagnosis --example evaluate -- [CASES] [SEED]`
 
 use diagnosis::Options;
-use diagnosis::evalset::{self, Tally};
+use diagnosis::evalset::{self, DeepReport, DeepTally, Tally};
 
 fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
@@ -84,4 +85,71 @@ fn main() {
             );
         }
     }
+    deep_section(n, seed, &cases);
+}
+
+fn pct2(x: f64) -> String {
+    format!("{:.2}%", 100.0 * x)
+}
+
+fn deep_rows(set: &str, r: &DeepReport) {
+    let row = |what: &str, t: &DeepTally| {
+        if t.unclassified > 0 {
+            println!(
+                "| {set} | {what} | {} | {} ({}) | {} ({}) | {} |",
+                t.unclassified,
+                t.right,
+                pct2(t.right_rate()),
+                t.wrong,
+                pct2(t.wrong_rate()),
+                t.unclassified - t.right - t.wrong
+            );
+        }
+    };
+    row("buggy, one procedure explains", &r.unique);
+    row("buggy, several procedures explain", &r.ambiguous);
+    row("random, no procedure explains", &r.noise);
+    row("random, a procedure happens to produce", &r.coincidences);
+}
+
+/// The deep search on the same set and on `generate_deep` (multi-step and other-operation
+/// versions of its wrong answers).
+fn deep_section(n: usize, seed: u64, cases: &[evalset::Case]) {
+    let options = Options::default();
+    let standard = evalset::evaluate_deep(cases, &options);
+    let multi = evalset::generate_deep(n, seed);
+    let deep = evalset::evaluate_deep(&multi, &options);
+    println!(
+        "\nDeep search on the wrong answers the engine leaves UNCLASSIFIED (the set above, and the {} wrong answers of `generate_deep({n}, {seed})`; {} errors):\n",
+        deep.cases,
+        standard.errors + deep.errors
+    );
+    println!(
+        "| set | answers | left UNCLASSIFIED by the engine | deep search: right tag | another tag (random: any) | still UNCLASSIFIED |"
+    );
+    println!("|---|---|---:|---:|---:|---:|");
+    deep_rows("generated", &standard);
+    deep_rows("multi-step / other operation", &deep);
+    println!("\nBy deciding strategy (right / other tag), both sets:\n");
+    println!("| strategy | right | other tag |");
+    println!("|---|---:|---:|");
+    let mut per = standard.per_strategy.clone();
+    for (k, (right, wrong)) in &deep.per_strategy {
+        let e = per.entry(k).or_default();
+        e.0 += right;
+        e.1 += wrong;
+    }
+    for (k, (right, wrong)) in &per {
+        println!("| {k} | {right} | {wrong} |");
+    }
+    let runs = [&standard, &deep]
+        .iter()
+        .map(|r| r.unique.unclassified + r.ambiguous.unclassified + r.noise.unclassified + r.coincidences.unclassified)
+        .sum::<u64>();
+    let time = standard.deep_time + deep.deep_time;
+    println!(
+        "\nDeep search time: {:.1} ms for {runs} attempts ({:.1} µs each).",
+        time.as_secs_f64() * 1000.0,
+        time.as_secs_f64() * 1e6 / runs.max(1) as f64
+    );
 }

@@ -9,7 +9,7 @@ use crate::search::{Search, noise_likelihood};
 use crate::{Attempt, CORRECT, Candidate, Diagnosis, Evidence, InputError, Options, UNCLASSIFIED};
 
 /// Steps beyond this many are not read (the request layer bounds the count too).
-const MAX_STEPS_READ: usize = 64;
+pub(crate) const MAX_STEPS_READ: usize = 64;
 
 pub fn diagnose(attempt: &Attempt<'_>, options: &Options) -> Result<Diagnosis, InputError> {
     let mut evidence = Vec::new();
@@ -134,7 +134,7 @@ fn run_singles(problem: Option<&Problem<'_>>, family: Option<Family>, correct: Q
     procedures::transversal(family, correct, search);
 }
 
-fn round4(x: f64) -> f64 {
+pub(crate) fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
@@ -198,7 +198,7 @@ fn read_problem<'s>(
 }
 
 /// `a op b` with two literal operands at the root of a step's left-hand side.
-fn binary_in(st: &Statement, kind: Kind, family_op: Option<Op>) -> Option<(Number, Number, Op)> {
+pub(crate) fn binary_in(st: &Statement, kind: Kind, family_op: Option<Op>) -> Option<(Number, Number, Op)> {
     let root = st.lhs();
     let (x, y, op) = match *st.node(root) {
         Node::Add(x, y) => (x, y, Op::Add),
@@ -255,10 +255,7 @@ fn binary_problem<'s>(
     };
     // The numbers can be of a wider kind than the topic says (negative numbers under a
     // subtraction topic, decimals under an integer one): the procedures follow the numbers.
-    let kind = match (kind, kind_of(&a, &b)) {
-        (Kind::Whole, seen) | (Kind::Integer, seen @ (Kind::Decimal | Kind::Fraction)) => seen,
-        (kind, _) => kind,
-    };
+    let kind = widen(kind, &a, &b);
     let family = Family::of(kind, op).or_else(|| {
         ev.push(Evidence::OutOfRange {
             what: "no procedures for this operation on these numbers",
@@ -268,8 +265,17 @@ fn binary_problem<'s>(
     Some(Problem::Binary { family, op, a, b })
 }
 
+/// The kind the procedures follow: the topic's, widened to what the numbers are (negative numbers
+/// under a whole-number topic, decimals under an integer one).
+pub(crate) fn widen(kind: Kind, a: &Number, b: &Number) -> Kind {
+    match (kind, kind_of(a, b)) {
+        (Kind::Whole, seen) | (Kind::Integer, seen @ (Kind::Decimal | Kind::Fraction)) => seen,
+        (kind, _) => kind,
+    }
+}
+
 /// The narrowest kind of number both operands belong to.
-fn kind_of(a: &Number, b: &Number) -> Kind {
+pub(crate) fn kind_of(a: &Number, b: &Number) -> Kind {
     let decimal = |n: &Number| matches!(n.form, Form::Decimal { .. });
     if decimal(a) || decimal(b) {
         Kind::Decimal

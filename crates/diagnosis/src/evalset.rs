@@ -9,8 +9,10 @@
 
 use fastrand::Rng;
 
-use crate::family::{CONCRETE, Family};
-use crate::number::{Number, Q};
+use crate::engine::binary_in;
+use crate::expr::Statement;
+use crate::family::{CONCRETE, Family, Op};
+use crate::number::{Form, Number, Q};
 use crate::procedure::Proc;
 use crate::request::{AttemptBody, NumberField, RawStep};
 use crate::{Attempt, Options, Step, UNCLASSIFIED, procedure_outputs};
@@ -533,6 +535,270 @@ pub fn evaluate(cases: &[Case], options: &Options) -> Report {
             let bucket = ((d.confidence * 10.0) as usize).min(9);
             r.calibration[bucket].0 += 1;
             r.calibration[bucket].1 += u64::from(right);
+        }
+    }
+    r
+}
+
+/// The texts of a case's two operands and its operation's symbol, and the operands as numbers:
+/// from the body's operands, else from its step. `None` for the families that are not one
+/// operation on two numbers.
+fn binary_parts(case: &Case) -> Option<(String, Number, Number, Op)> {
+    let (kind, op) = case.family.binary()?;
+    let text = |f: &NumberField| match f {
+        NumberField::Text(s) => s.clone(),
+        NumberField::Number(n) => n.to_string(),
+    };
+    match (&case.body.minuend, &case.body.subtrahend) {
+        (Some(a), Some(b)) => {
+            let (na, nb) = (a.to_number().ok()?, b.to_number().ok()?);
+            let symbol = match op {
+                Op::Add => "+",
+                Op::Sub => "-",
+                Op::Mul => "×",
+                Op::Div => ":",
+            };
+            let (ta, tb) = (text(a), text(b));
+            let tb = if tb.starts_with('-') { format!("({tb})") } else { tb };
+            Some((format!("{ta} {symbol} {tb}"), na, nb, op))
+        }
+        _ => {
+            let expression = &case.body.raw_steps.first()?.expression;
+            let st = Statement::parse(expression).ok()?;
+            let (a, b, op) = binary_in(&st, kind, Some(op))?;
+            Some((expression.clone(), a, b, op))
+        }
+    }
+}
+
+fn q_text(q: Q) -> String {
+    q.to_string().replace('.', ",")
+}
+
+fn step(expression: String) -> RawStep {
+    RawStep {
+        expression,
+        is_final: false,
+    }
+}
+
+/// Wrong answers the normal engine cannot read, made from the generated set (same seed, same
+/// labels) for the deep search's evaluation. Each wrong answer of a two-operand family becomes,
+/// in turn:
+///
+/// - **after**: the problem as a step with the answer as its claim, then one more correct step
+///   that uses it (`53 - 26 = 33`, `33 + 7 = 40`; expected answer 34, answer 40): the exercise
+///   was a two-step one, and the engine reads the first step against the final expected answer;
+/// - **before**: a correct step that produces the first operand, then the problem with the
+///   answer as its claim (`40 + 13 = 53`, `53 - 26 = 33`; answer 33): the engine reads the
+///   first step as the problem (whole first operands only);
+/// - **swap** (whole-number subtraction and multiplication, integer subtraction): the answer
+///   replaced by what a bug of *addition* writes on the same operands, labelled with the
+///   family's "did the other operation" tag.
+///
+/// Correct answers are left out; the cases of the other families are kept as generated.
+pub fn generate_deep(n: usize, seed: u64) -> Vec<Case> {
+    let mut rng = Rng::with_seed(seed ^ 0x5eed_deeb);
+    let mut out = Vec::new();
+    for (i, case) in generate(n, seed).into_iter().enumerate() {
+        if matches!(case.label, Label::Correct) {
+            continue;
+        }
+        let Some((problem, a, b, op)) = binary_parts(&case) else {
+            out.push(case);
+            continue;
+        };
+        let (Ok(answer), Ok(expected)) = (
+            case.body.student_answer.to_number(),
+            case.body.expected_answer.to_number(),
+        ) else {
+            continue;
+        };
+        let (answer, expected) = (answer.value, expected.value);
+        let mut body = case.body.clone();
+        body.minuend = None;
+        body.subtrahend = None;
+        match i % 3 {
+            0 => {
+                let c = Q::int(rng.i128(1..20));
+                let (Some(w), Some(e)) = (answer.add(c), expected.add(c)) else {
+                    continue;
+                };
+                body.raw_steps = vec![
+                    step(format!("{problem} = {}", q_text(answer))),
+                    step(format!("{} + {} = {}", q_text(answer), q_text(c), q_text(w))),
+                ];
+                body.expected_answer = NumberField::Text(q_text(e));
+                body.student_answer = NumberField::Text(q_text(w));
+            }
+            1 => {
+                let Some(x) = a
+                    .value
+                    .to_integer()
+                    .filter(|&x| x >= 2 && matches!(a.form, Form::Integer))
+                else {
+                    continue;
+                };
+                let m = rng.i128(1..x);
+                body.raw_steps = vec![
+                    step(format!("{} + {m} = {x}", x - m)),
+                    step(format!("{problem} = {}", q_text(answer))),
+                ];
+            }
+            _ => {
+                let Some((label, value)) = swap_answer(&mut rng, &case, a, b, op) else {
+                    continue;
+                };
+                body = case.body.clone();
+                body.student_answer = NumberField::Text(q_text(value));
+                out.push(Case {
+                    family: case.family,
+                    body,
+                    label,
+                });
+                continue;
+            }
+        }
+        out.push(Case {
+            family: case.family,
+            body,
+            label: case.label,
+        });
+    }
+    out
+}
+
+/// An answer a bug of addition writes on the operands of a subtraction or multiplication (not a
+/// transversal slip, not the sum itself), labelled with the family's swap tag.
+fn swap_answer(rng: &mut Rng, case: &Case, a: Number, b: Number, op: Op) -> Option<(Label, Q)> {
+    let (procedure, tag) = match case.family {
+        Family::ArithSub => (Proc::SubAddInsteadOfSubtract, "ARITH_SUB_ADD_INSTEAD_OF_SUBTRACT_G3"),
+        Family::ArithMul => (Proc::MulAddInstead, "ARITH_MUL_ADD_INSTEAD_G3"),
+        Family::IntSub => (Proc::IntSubAsAdd, "INT_SUB_AS_ADD_SIGN_ERROR_G7"),
+        _ => return None,
+    };
+    let (kind, _) = case.family.binary()?;
+    let sum = a.value.add(b.value)?;
+    let add = Attempt {
+        family: Family::of(kind, Op::Add),
+        expected: Some(Number::from_q(sum)),
+        answer: Number::from_q(sum),
+        operands: Some((a, b)),
+        steps: &[],
+    };
+    let correct = crate::procedures::apply(op, a.value, b.value)?;
+    let outputs: Vec<_> = procedure_outputs(&add)
+        .ok()?
+        .into_iter()
+        .filter(|o| o.value != correct && crate::catalog::error_tag(o.tag).is_some_and(|t| t.family != "ARITH"))
+        .collect();
+    if outputs.is_empty() {
+        return None;
+    }
+    let o = outputs[rng.usize(..outputs.len())];
+    Some((
+        Label::Buggy {
+            procedure,
+            tag,
+            explained_by: vec![procedure],
+        },
+        o.value,
+    ))
+}
+
+/// Counts of the deep search on the wrong answers the engine leaves UNCLASSIFIED.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DeepTally {
+    /// Wrong answers of this kind the engine leaves UNCLASSIFIED.
+    pub unclassified: u64,
+    /// Of those, tagged by the deep search with the label's tag.
+    pub right: u64,
+    /// Tagged with another tag (for random answers: tagged at all).
+    pub wrong: u64,
+}
+
+impl DeepTally {
+    fn add(&mut self, tagged: bool, right: bool) {
+        self.unclassified += 1;
+        self.right += u64::from(tagged && right);
+        self.wrong += u64::from(tagged && !right);
+    }
+    pub fn wrong_rate(&self) -> f64 {
+        ratio(self.wrong, self.unclassified)
+    }
+    pub fn right_rate(&self) -> f64 {
+        ratio(self.right, self.unclassified)
+    }
+}
+
+/// What the deep search adds to the engine (see [`evaluate_deep`]).
+#[derive(Clone, Debug, Default)]
+pub struct DeepReport {
+    pub cases: usize,
+    pub errors: u64,
+    /// Wrong answers the engine tags (the deep search returns them as they are).
+    pub engine_tagged: u64,
+    /// Buggy answers exactly one procedure explains, left UNCLASSIFIED by the engine.
+    pub unique: DeepTally,
+    /// Buggy answers several procedures explain (right = the generating procedure's tag), left
+    /// UNCLASSIFIED by the engine.
+    pub ambiguous: DeepTally,
+    /// Random answers no procedure produces, left UNCLASSIFIED by the engine: `wrong` counts
+    /// false classifications.
+    pub noise: DeepTally,
+    /// Random answers some procedure happens to produce, left UNCLASSIFIED by the engine.
+    pub coincidences: DeepTally,
+    /// Per deciding strategy: (right, wrong) over all the above.
+    pub per_strategy: std::collections::BTreeMap<&'static str, (u64, u64)>,
+    /// Wall time of the deep search over the cases it ran on.
+    pub deep_time: std::time::Duration,
+}
+
+/// Runs the engine on every case and the deep search on the wrong answers it leaves
+/// UNCLASSIFIED; tallies the deep search's results against the labels.
+pub fn evaluate_deep(cases: &[Case], options: &Options) -> DeepReport {
+    let mut r = DeepReport {
+        cases: cases.len(),
+        ..DeepReport::default()
+    };
+    for case in cases {
+        let Ok(d) = case.body.diagnose_as(Some(case.family), options) else {
+            r.errors += 1;
+            continue;
+        };
+        if d.is_correct {
+            continue;
+        }
+        if d.error_tag_code != UNCLASSIFIED {
+            r.engine_tagged += 1;
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let deep = case.body.deep_diagnose_as(Some(case.family), options);
+        r.deep_time += started.elapsed();
+        let Ok(deep) = deep else {
+            r.errors += 1;
+            continue;
+        };
+        let tagged = deep.is_classified();
+        let (tally, right) = match &case.label {
+            Label::Correct => continue,
+            Label::Buggy { tag, explained_by, .. } => {
+                let tally = if explained_by.len() <= 1 {
+                    &mut r.unique
+                } else {
+                    &mut r.ambiguous
+                };
+                (tally, deep.diagnosis.error_tag_code == *tag)
+            }
+            Label::Random { explained_by } if explained_by.is_empty() => (&mut r.noise, false),
+            Label::Random { .. } => (&mut r.coincidences, false),
+        };
+        tally.add(tagged, right);
+        if tagged {
+            let e = r.per_strategy.entry(deep.strategy).or_default();
+            e.0 += u64::from(right);
+            e.1 += u64::from(!right);
         }
     }
     r

@@ -6,8 +6,13 @@
 //! ([`procedure::Proc`]) is run on the problem and compared with the answer; the ones that
 //! reproduce it are ranked by posterior probability ([`search`]), and the best is reported when
 //! it is confident enough. Numbers are exact rationals ([`number::Q`]).
+//!
+//! For the asynchronous classifier: [`deep_diagnose`] searches harder when the answer is left
+//! UNCLASSIFIED (wrong steps replayed, other operations, a lower bar), and [`signature`] groups
+//! wrong answers that look the same so that teachers' reports can be reused.
 
 pub mod catalog;
+mod deep;
 mod engine;
 pub mod evalset;
 pub mod expr;
@@ -17,11 +22,14 @@ pub mod procedure;
 mod procedures;
 pub mod request;
 mod search;
+mod signature;
 
+pub use deep::{DeepDiagnosis, LOWER_BAR_FLOOR, LOWER_BAR_MARGIN, STEP_DISCOUNT, SWAP_DISCOUNT, deep_diagnose};
 pub use engine::{diagnose, procedure_outputs};
 pub use family::Family;
 pub use number::{Number, NumberError, Q};
 pub use request::{AttemptBody, RequestError};
+pub use signature::{MAX_SIGNATURE_LEN, SIGNATURE_VERSION, signature};
 
 use serde::Serialize;
 
@@ -151,6 +159,25 @@ pub enum Evidence {
     OutOfRange { what: &'static str },
     /// The answer is right in value but written unreduced (`6/4` for `3/2`).
     NotInLowestTerms,
+    /// Deep search ([`deep_diagnose`]): a wrong step, replayed as a problem of its own under
+    /// `family`, is explained by a procedure with `confidence` (the step's own, before the
+    /// discount), and the answer derives from it.
+    #[serde(rename_all = "camelCase")]
+    StepExplains {
+        step: usize,
+        family: Family,
+        confidence: f64,
+    },
+    /// Deep search ([`deep_diagnose`]): the answer is what a procedure of another `operation`
+    /// (`+`, `-`, `×`, `÷`; its procedures are `family`'s) writes on the same operands, with
+    /// `confidence` there (before the discount): the student did that operation instead of the
+    /// exercise's.
+    #[serde(rename_all = "camelCase")]
+    OperationSwapped {
+        operation: char,
+        family: Family,
+        confidence: f64,
+    },
 }
 
 /// The engine's verdict.

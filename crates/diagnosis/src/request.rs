@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::{Attempt, Diagnosis, Family, InputError, Number, NumberError, Options, Step, catalog};
+use crate::{Attempt, DeepDiagnosis, Diagnosis, Family, InputError, Number, NumberError, Options, Step, catalog};
 
 /// Longest accepted step expression, in bytes.
 pub const MAX_EXPRESSION_LEN: usize = 1_000;
@@ -149,6 +149,29 @@ impl AttemptBody {
 
     /// Diagnoses under a family the caller resolved (from its own topic table).
     pub fn diagnose_as(&self, family: Option<Family>, options: &Options) -> Result<Diagnosis, RequestError> {
+        self.with_attempt(family, |attempt| Ok(crate::diagnose(attempt, options)?))
+    }
+
+    /// The deep search ([`crate::deep_diagnose`]) under a family the caller resolved: what the
+    /// asynchronous classifier runs on an UNCLASSIFIED attempt.
+    pub fn deep_diagnose_as(&self, family: Option<Family>, options: &Options) -> Result<DeepDiagnosis, RequestError> {
+        self.with_attempt(family, |attempt| Ok(crate::deep_diagnose(attempt, options)?))
+    }
+
+    /// The misconception signature ([`crate::signature`]) of this body under a family the caller
+    /// resolved, given its diagnosis: the synchronous one from [`AttemptBody::diagnose_as`], so
+    /// that an attempt's signature is the same on the request path and in the reports on it.
+    /// `None` for a correct answer.
+    pub fn signature_as(&self, family: Option<Family>, diagnosis: &Diagnosis) -> Result<Option<String>, RequestError> {
+        self.with_attempt(family, |attempt| Ok(crate::signature(attempt, diagnosis)))
+    }
+
+    /// Validates the body, reads its numbers and steps, and hands the attempt to `f`.
+    fn with_attempt<R>(
+        &self,
+        family: Option<Family>,
+        f: impl FnOnce(&Attempt<'_>) -> Result<R, RequestError>,
+    ) -> Result<R, RequestError> {
         self.validate()?;
         let expected = number("expectedAnswer", &self.expected_answer)?;
         let answer = number("studentAnswer", &self.student_answer)?;
@@ -171,6 +194,6 @@ impl AttemptBody {
             operands,
             steps: &steps,
         };
-        Ok(crate::diagnose(&attempt, options)?)
+        f(&attempt)
     }
 }

@@ -55,3 +55,38 @@ fn every_emitted_tag_is_in_the_catalog() {
     }
     assert!(seen > 50, "only {seen} tags found in the sources");
 }
+
+/// The deep search (the asynchronous classifier's engine part) on what the engine leaves
+/// UNCLASSIFIED: random wrong answers stay UNCLASSIFIED, and the multi-step and other-operation
+/// answers of `generate_deep` are explained with the generating tag (docs/diagnosis.md, "Deep
+/// search").
+#[test]
+fn deep_search_explains_without_inventing() {
+    let options = Options::default();
+    let r = evalset::evaluate_deep(&evalset::generate(4_000, 99), &options);
+    assert_eq!(r.errors, 0);
+    assert!(r.noise.unclassified > 800, "{:?}", r.noise);
+    assert!(
+        r.noise.wrong_rate() <= 0.01,
+        "noise tagged by the deep search: {:?}",
+        r.noise
+    );
+
+    let r = evalset::evaluate_deep(&evalset::generate_deep(4_000, 99), &options);
+    assert_eq!(r.errors, 0);
+    assert!(r.unique.unclassified > 500, "{:?}", r.unique);
+    assert!(r.unique.right_rate() >= 0.97, "{:?}", r.unique);
+    assert!(r.unique.wrong_rate() <= 0.01, "{:?}", r.unique);
+    assert!(r.noise.unclassified > 300, "{:?}", r.noise);
+    assert!(
+        r.noise.wrong_rate() <= 0.015,
+        "noise tagged by the deep search: {:?}",
+        r.noise
+    );
+    for strategy in ["step-replay", "all-families"] {
+        assert!(
+            r.per_strategy.get(strategy).is_some_and(|&(right, _)| right > 0),
+            "{strategy}"
+        );
+    }
+}

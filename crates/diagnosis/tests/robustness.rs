@@ -2,7 +2,7 @@
 //! random step expressions, numbers at and past every limit.
 
 use diagnosis::expr::Statement;
-use diagnosis::{AttemptBody, Diagnosis, Family, Number, Options, UNCLASSIFIED};
+use diagnosis::{AttemptBody, DeepDiagnosis, Diagnosis, Family, Number, Options, UNCLASSIFIED};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -268,4 +268,158 @@ fn limits_give_errors_or_unclassified_never_panics() {
         )
         .is_err()
     );
+}
+
+fn assert_deep_well_formed(deep: &DeepDiagnosis) {
+    let d = &deep.diagnosis;
+    assert!(
+        ["engine", "step-replay", "all-families", "lower-bar", "none"].contains(&deep.strategy),
+        "{}",
+        deep.strategy
+    );
+    assert!((0.0..=1.0).contains(&d.confidence), "confidence {}", d.confidence);
+    assert_eq!(d.is_correct, d.error_tag_code == "CORRECT");
+    if deep.strategy == "engine" {
+        assert_well_formed(d);
+    }
+    if deep.is_classified() {
+        assert!(
+            diagnosis::catalog::error_tag(d.error_tag_code).is_some(),
+            "{} not in the catalog",
+            d.error_tag_code
+        );
+        assert!(d.error_subtag.is_some());
+        assert!(deep.reason.is_none());
+        if deep.strategy == "lower-bar" {
+            assert!(
+                (diagnosis::LOWER_BAR_FLOOR..0.5).contains(&d.confidence),
+                "{}",
+                d.confidence
+            );
+        } else {
+            assert!(d.confidence >= 0.5, "{} {}", deep.strategy, d.confidence);
+        }
+    }
+    if deep.strategy == "none" {
+        assert_eq!(d.error_tag_code, UNCLASSIFIED);
+        assert_eq!(d.confidence, 0.0);
+        assert!(deep.reason.is_some());
+    }
+    for w in d.candidates.windows(2) {
+        assert!(w[0].confidence >= w[1].confidence);
+    }
+    for c in &d.candidates {
+        assert!((0.0..=1.0).contains(&c.confidence));
+        assert!(diagnosis::catalog::error_tag(c.tag).is_some(), "{}", c.tag);
+    }
+    serde_json::to_string(deep).expect("serializable");
+}
+
+fn assert_signature_well_formed(sig: Option<String>, d: &Diagnosis) {
+    assert_eq!(sig.is_none(), d.is_correct);
+    if let Some(s) = sig {
+        assert!(s.len() <= diagnosis::MAX_SIGNATURE_LEN, "{s}");
+        assert!(s.is_ascii(), "{s}");
+        assert!(s.starts_with("v1|"), "{s}");
+        assert_eq!(s.split('|').count(), 7, "{s}");
+    }
+}
+
+/// Multi-step arithmetic: a step `a op b = c` whose claim is right, a sum, off by ten, reversed
+/// or random, then often a step that uses the claim, an answer and an expected answer that
+/// follow the steps or not: what reaches the deep search's step replay, its chains and the
+/// other strategies.
+fn arithmetic_attempt() -> impl Strategy<Value = Value> {
+    let family = prop_oneof![
+        1 => Just(None),
+        6 => prop::sample::select(vec!["ARITH_ADD", "ARITH_SUB", "ARITH_MUL", "ARITH_DIV", "INT_SUB", "INT_ADD", "ARITH", "FRACT_ADDSUB", "DEC_ADD"])
+            .prop_map(Some),
+    ];
+    (
+        family,
+        (0i64..300, 0i64..60, 0usize..4),
+        (0usize..6, -2000i64..2000),
+        (0usize..3, 0i64..50),
+        (any::<bool>(), any::<bool>(), any::<bool>()),
+    )
+        .prop_map(
+            |(family, (a, b, op), (claim_kind, random), (chain, d), (answer_last, expected_true, operands))| {
+                let (symbol, a, value) = match op {
+                    0 => ("+", a, a + b),
+                    1 => ("-", a, a - b),
+                    2 => ("•", a, a * b),
+                    // The dividend a multiple of the divisor.
+                    _ => (":", a * b.max(1), a),
+                };
+                let b = if op == 3 { b.max(1) } else { b };
+                let reversed = value
+                    .abs()
+                    .to_string()
+                    .chars()
+                    .rev()
+                    .collect::<String>()
+                    .parse::<i64>()
+                    .unwrap_or(0);
+                let claim = [value, a + b, value + 10, value - 10, reversed, random][claim_kind];
+                let mut steps = vec![format!("{a} {symbol} {b} = {claim}")];
+                let mut last = claim;
+                let mut truth = value;
+                match chain {
+                    1 => {
+                        steps.push(format!("{claim} + {d} = {}", claim + d));
+                        last = claim + d;
+                        truth += d;
+                    }
+                    2 => {
+                        steps.insert(0, format!("{} + {d} = {a}", a - d));
+                    }
+                    _ => {}
+                }
+                let mut v = json!({
+                    "topicCode": family.unwrap_or("T-X"),
+                    "expectedAnswer": if expected_true { truth } else { random / 3 },
+                    "studentAnswer": if answer_last { last } else { random },
+                    "rawSteps": steps.iter().map(|e| json!({"expression": e})).collect::<Vec<_>>(),
+                });
+                if operands {
+                    v["minuend"] = json!(a);
+                    v["subtrahend"] = json!(b);
+                }
+                v
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn deep_search_and_signatures_never_panic(body in body(), family in family()) {
+        if let Ok(parsed) = AttemptBody::from_json(&body.to_string()) {
+            if let Ok(deep) = parsed.deep_diagnose_as(family, &Options::default()) {
+                assert_deep_well_formed(&deep);
+                assert_signature_well_formed(parsed.signature_as(family, &deep.diagnosis).unwrap(), &deep.diagnosis);
+            }
+            if let Ok(d) = parsed.diagnose_as(family, &Options::default()) {
+                assert_signature_well_formed(parsed.signature_as(family, &d).unwrap(), &d);
+            }
+        }
+    }
+
+    #[test]
+    fn deep_search_on_multi_step_arithmetic_is_well_formed(body in arithmetic_attempt()) {
+        let parsed = AttemptBody::from_json(&body.to_string()).unwrap();
+        let family = Family::from_code(&parsed.topic_code);
+        if let Ok(deep) = parsed.deep_diagnose_as(family, &Options::default()) {
+            assert_deep_well_formed(&deep);
+            let base = parsed.diagnose_as(family, &Options::default()).unwrap();
+            assert_eq!(base.is_correct, deep.diagnosis.is_correct);
+            assert_eq!(base.correct_answer, deep.diagnosis.correct_answer);
+            if base.error_tag_code != UNCLASSIFIED {
+                assert_eq!(deep.strategy, "engine");
+                assert_eq!(deep.diagnosis.error_tag_code, base.error_tag_code);
+            }
+            assert_signature_well_formed(parsed.signature_as(family, &base).unwrap(), &base);
+        }
+    }
 }

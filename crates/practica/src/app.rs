@@ -18,9 +18,13 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{self, Authenticator};
 use crate::catalog::Catalog;
+use crate::classify::{Classifier, StoredBudget};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::events::{self, Event, Relay, Sink};
+use crate::feedback::{LearnedRules, LearningPolicy};
+use crate::jobs::Workers;
+use crate::llm::{ChatModel, OpenAiCompatible, OpenAiConfig};
 use crate::storage::{self, Store};
 use crate::{adhoc, admin, attempts, catalog, ops, trace};
 
@@ -37,6 +41,13 @@ pub struct AppState {
     pub nats: Option<async_nats::Client>,
     pub metrics: PrometheusHandle,
     pub openapi: Arc<String>,
+    /// Tags learned from teachers' reports, by signature.
+    pub learned: Arc<LearnedRules>,
+    pub learning: LearningPolicy,
+    /// Wakes this process's job workers when a request enqueues work.
+    pub jobs_wake: Arc<Notify>,
+    /// The LLM for the classifier, when one is configured.
+    pub llm: Option<Arc<dyn ChatModel>>,
 }
 
 #[derive(OpenApi)]
@@ -80,6 +91,7 @@ pub struct App {
 impl App {
     /// Opens the store (creating and migrating it), loads the catalog, connects the event sink.
     pub async fn build(config: Config) -> anyhow::Result<App> {
+        crate::install_tls_provider();
         std::fs::create_dir_all(&config.data_dir)?;
         let store = storage::open(&config.database()).await?;
         let secret = auth::load_or_create_secret(&config.data_dir)?;
@@ -104,6 +116,31 @@ impl App {
             None => (None, Sink::Embedded(events_tx.clone())),
         };
         let outbox = Arc::new(Notify::new());
+        let learned = Arc::new(LearnedRules::default());
+        learned.reload(store.as_ref()).await?;
+        let llm: Option<Arc<dyn ChatModel>> = match &config.llm_base_url {
+            Some(url) => Some(Arc::new(OpenAiCompatible::new(
+                OpenAiConfig {
+                    base_url: url.clone(),
+                    api_key: config.llm_api_key.clone(),
+                    model: config.llm_model.clone(),
+                    timeout: std::time::Duration::from_secs(config.llm_timeout_secs),
+                    max_retries: config.llm_max_retries,
+                    max_backoff: std::time::Duration::from_secs(30),
+                },
+                Arc::new(StoredBudget {
+                    store: store.clone(),
+                    model: config.llm_model.clone(),
+                    limit: config.llm_daily_token_budget,
+                }),
+            )?)),
+            None => None,
+        };
+        let learning = LearningPolicy {
+            min_reports: config.learn_min_reports,
+            min_reporters: config.learn_min_reporters,
+            min_agreement: config.learn_min_agreement,
+        };
         let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
             .merge(attempts::router())
             .merge(adhoc::router().layer(DefaultBodyLimit::max(adhoc::MAX_IMAGE_BYTES + 64 * 1024)))
@@ -120,6 +157,10 @@ impl App {
             nats,
             metrics: ops::metrics_handle(),
             openapi: Arc::new(openapi.to_json()?),
+            learned,
+            learning,
+            jobs_wake: Arc::new(Notify::new()),
+            llm,
         };
         let router = router(api, state.clone());
         Ok(App {
@@ -133,14 +174,34 @@ impl App {
         })
     }
 
+    /// The job workers of this process (classification; later kinds add their handlers).
+    pub fn workers(&self) -> Workers {
+        let state = &self.state;
+        let classifier = Classifier {
+            store: state.store.clone(),
+            catalog: state.catalog.clone(),
+            learned: state.learned.clone(),
+            llm: state.llm.clone(),
+            threshold: state.config.diagnosis_threshold,
+            deadline: std::time::Duration::from_secs(state.config.classification_deadline_secs),
+        };
+        Workers::new(
+            state.store.clone(),
+            vec![Arc::new(classifier)],
+            state.config.worker_options(),
+            state.jobs_wake.clone(),
+        )
+    }
+
     /// Serves until `shutdown` completes, then stops taking requests, lets in-flight ones
-    /// finish, and publishes what is left in the outbox.
+    /// finish, lets running jobs finish, and publishes what is left in the outbox.
     pub async fn run(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
+        let workers = tokio::spawn(self.workers().run(stop_rx.clone()));
         let relay = self
             .state
             .config
@@ -150,10 +211,31 @@ impl App {
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop_tx.send(true);
+        workers.await?;
         if let Some(relay) = relay {
             relay.await?;
         }
         Ok(served?)
+    }
+
+    /// `practica worker`: job workers without the HTTP API, until `shutdown`. Relays the
+    /// outbox too when events go to NATS (relays elect one leader); with the embedded sink the
+    /// events belong to the serving process's subscribers, so it leaves them to it.
+    pub async fn run_worker(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let workers = self.workers();
+        tracing::info!(owner = workers.owner(), "worker running");
+        eprintln!("practica worker {} running", workers.owner());
+        let workers = tokio::spawn(workers.run(stop_rx.clone()));
+        let relay = (self.state.config.relay_enabled && self.state.nats.is_some())
+            .then(|| tokio::spawn(self.relay.run(stop_rx)));
+        shutdown.await;
+        let _ = stop_tx.send(true);
+        workers.await?;
+        if let Some(relay) = relay {
+            relay.await?;
+        }
+        Ok(())
     }
 }
 

@@ -22,8 +22,8 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::storage::{
-    AttemptRecord, AttemptStatus, ClassifierSource, IdempotencyClaim, MasteryUpdate, NewAttempt, NewReport, NewStep,
-    OutboxEvent, Recorded, Role,
+    AttemptRecord, AttemptStatus, ClassifierSource, IdempotencyClaim, MasteryUpdate, NewAttempt, NewJob, NewReport,
+    NewStep, OutboxEvent, Recorded, Role,
 };
 use crate::trace;
 
@@ -116,6 +116,9 @@ pub struct AttemptCreated {
     pub confidence: f64,
     /// PENDING (asynchronous classification under way) or CLASSIFIED.
     pub status: String,
+    /// What produced the tag: the engine (`practica-diagnosis/…`), `learned-from-reports` (a
+    /// tag teachers' reports taught for answers that look like this one), or `llm:<model>`.
+    pub classifier: String,
 }
 
 fn field_error(field: &str, message: impl std::fmt::Display) -> ApiError {
@@ -187,6 +190,18 @@ fn read_attempt_body(mut v: Value) -> ApiResult<AttemptBody> {
         }
     }
     serde_json::from_value(v).map_err(|e| ApiError::Validation(e.to_string()))
+}
+
+/// The problem as the engine reads it, for the classification job (no student id).
+fn problem_json(body: &AttemptBody) -> Value {
+    json!({
+        "topicCode": body.topic_code,
+        "expectedAnswer": number_text(&body.expected_answer),
+        "studentAnswer": number_text(&body.student_answer),
+        "minuend": body.minuend.as_ref().map(number_text),
+        "subtrahend": body.subtrahend.as_ref().map(number_text),
+        "rawSteps": body.raw_steps.iter().map(|s| json!({"expression": s.expression, "isFinal": s.is_final})).collect::<Vec<_>>(),
+    })
 }
 
 fn number_text(n: &NumberField) -> String {
@@ -264,7 +279,32 @@ async fn create_attempt(
         .diagnose_as(Family::from_code(&topic.family), &options)
         .map_err(|e| ApiError::Validation(e.to_string()))?;
 
-    let unclassified = diagnosis.error_tag_code == UNCLASSIFIED;
+    // What the wrong answer looks like; a tag teachers taught for that look wins (feedback.rs).
+    let signature = if diagnosis.is_correct {
+        None
+    } else {
+        // The body was read once already: an error here cannot happen, and would only cost
+        // the attempt its signature.
+        body.signature_as(Family::from_code(&topic.family), &diagnosis)
+            .ok()
+            .flatten()
+    };
+    let learned = signature.as_deref().and_then(|s| state.learned.get(s));
+    let (tag, subtag, confidence, classifier) = match &learned {
+        Some(rule) => (
+            rule.error_tag_code.clone(),
+            None,
+            crate::classify::learned_confidence(rule.reports, rule.agreement),
+            crate::feedback::LEARNED_CLASSIFIER.to_string(),
+        ),
+        None => (
+            diagnosis.error_tag_code.to_string(),
+            diagnosis.error_subtag.map(str::to_string),
+            diagnosis.confidence,
+            ENGINE_NAME.to_string(),
+        ),
+    };
+    let unclassified = tag == UNCLASSIFIED;
     let (status, source) = if unclassified {
         (AttemptStatus::Pending, ClassifierSource::Llm)
     } else {
@@ -278,11 +318,12 @@ async fn create_attempt(
     let response = AttemptCreated {
         attempt_id,
         is_correct: diagnosis.is_correct,
-        error_tag_code: diagnosis.error_tag_code.to_string(),
-        error_subtag: diagnosis.error_subtag.map(str::to_string),
+        error_tag_code: tag.clone(),
+        error_subtag: subtag.clone(),
         classifier_source: source.as_str().to_string(),
-        confidence: diagnosis.confidence,
+        confidence,
         status: status.as_str().to_string(),
+        classifier: classifier.clone(),
     };
     let parsed_ok: Vec<bool> = {
         let mut ok = vec![true; body.raw_steps.len()];
@@ -303,11 +344,11 @@ async fn create_attempt(
         exercise_id: body.exercise_id.clone(),
         status,
         is_correct: diagnosis.is_correct,
-        error_tag_code: diagnosis.error_tag_code.to_string(),
-        error_subtag: diagnosis.error_subtag.map(str::to_string),
+        error_tag_code: tag.clone(),
+        error_subtag: subtag.clone(),
         classifier_source: source,
-        classifier_name: ENGINE_NAME.to_string(),
-        confidence: diagnosis.confidence,
+        classifier_name: classifier.clone(),
+        confidence,
         diagnosis: serde_json::to_value(&diagnosis).map_err(anyhow::Error::from)?,
         first_wrong_step: diagnosis.first_wrong_step.map(|s| s as i32),
         expected_answer: number_text(&body.expected_answer),
@@ -327,6 +368,15 @@ async fn create_attempt(
                 parsed_ok,
             })
             .collect(),
+        classification_job: unclassified.then(|| NewJob {
+            id: Uuid::now_v7(),
+            kind: crate::classify::KIND.to_string(),
+            dedupe_key: Some(crate::classify::job_key(attempt_id)),
+            payload: crate::classify::payload(attempt_id, problem_json(&body)),
+            max_attempts: state.config.job_max_attempts,
+            run_after: now,
+        }),
+        signature,
     };
     let mastery = MasteryUpdate {
         student_id: student_id.clone(),
@@ -354,10 +404,11 @@ async fn create_attempt(
                 "courseId": body.course_id,
                 "exerciseId": body.exercise_id,
                 "isCorrect": diagnosis.is_correct,
-                "errorTagCode": diagnosis.error_tag_code,
-                "errorSubtag": diagnosis.error_subtag,
-                "confidence": diagnosis.confidence,
+                "errorTagCode": tag,
+                "errorSubtag": subtag,
+                "confidence": confidence,
                 "classifierSource": source.as_str(),
+                "classifier": classifier,
                 "status": status.as_str(),
                 "viaAgent": caller.via_agent,
             }
@@ -380,6 +431,9 @@ async fn create_attempt(
     {
         Recorded::New { .. } => {
             state.outbox.notify_one();
+            if unclassified {
+                state.jobs_wake.notify_one();
+            }
             metrics::counter!("practica_attempts_total", "tag" => attempt.error_tag_code.clone()).increment(1);
             Ok((StatusCode::CREATED, Json(response_value)).into_response())
         }
@@ -445,6 +499,9 @@ pub struct AttemptStatusView {
     error_tag_name: Option<String>,
     classifier_source: String,
     confidence: Option<f64>,
+    /// What produced the tag (`practica-diagnosis/…`, `learned-from-reports`, `llm:<model>`);
+    /// null while PENDING.
+    classifier: Option<String>,
 }
 
 fn status_view(state: &AppState, a: &AttemptRecord) -> AttemptStatusView {
@@ -458,6 +515,7 @@ fn status_view(state: &AppState, a: &AttemptRecord) -> AttemptStatusView {
         error_tag_code: tag,
         classifier_source: a.classifier_source.as_str().to_string(),
         confidence: if pending { None } else { a.confidence },
+        classifier: if pending { None } else { a.classifier_name.clone() },
     }
 }
 
@@ -495,6 +553,12 @@ pub struct AttemptDetail {
     /// Ranked alternatives and evidence from the diagnosis engine.
     #[schema(value_type = Object)]
     diagnosis: Value,
+    /// How the asynchronous classifier decided (strategy, model and prompt version, rationale),
+    /// or why nothing could (`reason`); null for attempts classified on arrival.
+    #[schema(value_type = Option<Object>)]
+    classification: Option<Value>,
+    /// When the final tag was written by the asynchronous classifier (RFC 3339).
+    classified_at: Option<String>,
     #[schema(value_type = Vec<Object>)]
     reports: Vec<crate::storage::ReportRecord>,
     /// Signed, expiring links to scanned work (none for typed attempts).
@@ -531,6 +595,10 @@ async fn attempt_detail(
         first_wrong_step: a.first_wrong_step,
         steps: a.steps.clone(),
         diagnosis: a.diagnosis.clone(),
+        classification: a.classification.clone(),
+        classified_at: a
+            .classified_at
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
         reports: a.reports.clone(),
         photos: Vec::new(),
         submission: None,
@@ -605,6 +673,17 @@ async fn report_attempt(
         created_at: OffsetDateTime::now_utc(),
     };
     state.store.add_report(&report).await?;
+    // Teachers' reports teach the classifier (feedback.rs); a failure to learn loses nothing:
+    // the report is stored and the next report on the signature re-reads them all.
+    if matches!(caller.role, Role::Teacher | Role::Admin)
+        && let Some(signature) = &attempt.signature
+        && let Err(e) = state
+            .learned
+            .learn(state.store.as_ref(), &state.learning, signature)
+            .await
+    {
+        tracing::warn!(error = %e, signature, "learning from a report failed");
+    }
     Ok((
         StatusCode::CREATED,
         Json(ReportCreated {

@@ -192,10 +192,13 @@ impl Authenticator {
             Jwks {
                 url,
                 keys: RwLock::new((HashMap::new(), None)),
-                http: reqwest::Client::builder()
-                    .timeout(Duration::from_secs(5))
-                    .build()
-                    .unwrap_or_default(),
+                http: {
+                    crate::install_tls_provider();
+                    reqwest::Client::builder()
+                        .timeout(Duration::from_secs(5))
+                        .build()
+                        .unwrap_or_default()
+                },
                 validation,
             }
         });

@@ -122,6 +122,34 @@ impl Catalog {
                 .contains_key(code)
     }
 
+    /// The tags a wrong answer in `family` may be given: the family's own (for a broad family
+    /// like `DEC`, those of its operations), the transversal arithmetic slips, and bundle tags
+    /// of the family. The LLM classifier chooses among these.
+    pub fn tags_for_family(&self, family: &str) -> Vec<ErrorTagRecord> {
+        let prefix = format!("{family}_");
+        let arithmetic = !["ALGEBRA", "POW", "RATIO"].iter().any(|p| family.starts_with(p));
+        let fits = |f: &str| f == family || f.starts_with(&prefix) || (arithmetic && f == "ARITH");
+        let mut tags: Vec<ErrorTagRecord> = ERROR_TAGS
+            .iter()
+            .filter(|t| !t.family.is_empty() && fits(t.family))
+            .map(|t| ErrorTagRecord {
+                code: t.code.to_string(),
+                family: t.family.to_string(),
+                name_es: t.name_es.to_string(),
+                name_en: t.name_en.to_string(),
+                severity: format!("{:?}", t.severity).to_uppercase(),
+                description: t.description.to_string(),
+                remediation: t.remediation.to_string(),
+            })
+            .collect();
+        for t in self.extra_tags.read().unwrap_or_else(|e| e.into_inner()).values() {
+            if fits(&t.family) && !tags.iter().any(|x| x.code == t.code) {
+                tags.push(t.clone());
+            }
+        }
+        tags
+    }
+
     /// The tag's Spanish name (the name the platform shows).
     pub fn error_tag_name(&self, code: &str) -> Option<String> {
         if let Some(t) = diagnosis::catalog::error_tag(code) {

@@ -38,6 +38,37 @@ pub struct Config {
     pub diagnosis_threshold: f64,
     /// `json` (default) or `text` logs.
     pub log_format: String,
+    /// Jobs this process runs at once (classification, later solving, OCR…); 0 runs none here
+    /// (another `practica worker` process does).
+    pub workers: usize,
+    /// A claimed job's lease; a worker that stops renewing it loses the job to the sweeper.
+    pub job_lease_secs: u64,
+    /// Runs of a job before it is dead.
+    pub job_max_attempts: i32,
+    /// First retry delay (doubling, with jitter) and the most it grows to.
+    pub job_backoff_ms: u64,
+    pub job_backoff_max_secs: u64,
+    /// How often idle workers look for due jobs, and how often the sweeper runs.
+    pub job_poll_ms: u64,
+    pub job_sweep_secs: u64,
+    /// No attempt stays PENDING longer: past this, the sweeper writes UNCLASSIFIED with the reason.
+    pub classification_deadline_secs: u64,
+    /// An OpenAI-compatible endpoint (`https://api.openai.com/v1`, `http://127.0.0.1:11434/v1` for
+    /// Ollama, a vLLM or llama.cpp server…) for the LLM classifier; none: no LLM is called.
+    pub llm_base_url: Option<String>,
+    pub llm_api_key: Option<String>,
+    pub llm_model: String,
+    pub llm_timeout_secs: u64,
+    /// Retries of one call on 429, 5xx and timeouts.
+    pub llm_max_retries: u32,
+    /// Tokens all processes together may spend per UTC day; none: no limit.
+    pub llm_daily_token_budget: Option<u64>,
+    /// Teachers' reports that teach a signature's tag: this many reports…
+    pub learn_min_reports: i64,
+    /// …from this many different teachers…
+    pub learn_min_reporters: i64,
+    /// …with this share of the signature's reports agreeing on the tag.
+    pub learn_min_agreement: f64,
 }
 
 impl Default for Config {
@@ -56,6 +87,23 @@ impl Default for Config {
             body_limit_bytes: 1 << 20,
             diagnosis_threshold: 0.5,
             log_format: "json".to_string(),
+            workers: 2,
+            job_lease_secs: 60,
+            job_max_attempts: 5,
+            job_backoff_ms: 1_000,
+            job_backoff_max_secs: 300,
+            job_poll_ms: 500,
+            job_sweep_secs: 5,
+            classification_deadline_secs: 600,
+            llm_base_url: None,
+            llm_api_key: None,
+            llm_model: "gpt-4o-mini".to_string(),
+            llm_timeout_secs: 30,
+            llm_max_retries: 3,
+            llm_daily_token_budget: None,
+            learn_min_reports: 3,
+            learn_min_reporters: 2,
+            learn_min_agreement: 0.75,
         }
     }
 }
@@ -95,7 +143,46 @@ impl Config {
             config.body_limit_bytes >= 1024,
             "body_limit_bytes must be at least 1024"
         );
+        anyhow::ensure!(config.job_lease_secs >= 1, "job_lease_secs must be at least 1");
+        anyhow::ensure!(
+            (1..=100).contains(&config.job_max_attempts),
+            "job_max_attempts must be between 1 and 100"
+        );
+        anyhow::ensure!(
+            config.job_poll_ms >= 10 && config.job_sweep_secs >= 1,
+            "job_poll_ms must be at least 10 and job_sweep_secs at least 1"
+        );
+        anyhow::ensure!(
+            config.classification_deadline_secs >= 1,
+            "classification_deadline_secs must be at least 1"
+        );
+        anyhow::ensure!(
+            config.learn_min_reports >= 1
+                && config.learn_min_reporters >= 1
+                && (0.5..=1.0).contains(&config.learn_min_agreement),
+            "learn_min_reports and learn_min_reporters must be at least 1, learn_min_agreement in [0.5, 1]"
+        );
+        if let Some(url) = &config.llm_base_url {
+            anyhow::ensure!(
+                url.starts_with("http://") || url.starts_with("https://"),
+                "llm_base_url must be an http(s) URL"
+            );
+        }
         Ok(config)
+    }
+
+    /// The job workers' settings.
+    pub fn worker_options(&self) -> crate::jobs::WorkerOptions {
+        use std::time::Duration;
+        crate::jobs::WorkerOptions {
+            concurrency: self.workers,
+            lease: Duration::from_secs(self.job_lease_secs),
+            poll: Duration::from_millis(self.job_poll_ms),
+            backoff_base: Duration::from_millis(self.job_backoff_ms),
+            backoff_max: Duration::from_secs(self.job_backoff_max_secs),
+            sweep_every: Duration::from_secs(self.job_sweep_secs),
+            drain: Duration::from_secs(20),
+        }
     }
 
     /// The database the service uses: the configured URL or the data dir's SQLite file.

@@ -7,10 +7,22 @@ pub mod app;
 pub mod attempts;
 pub mod auth;
 pub mod catalog;
+pub mod classify;
 pub mod config;
 pub mod content;
 pub mod error;
 pub mod events;
+pub mod feedback;
+pub mod jobs;
+pub mod llm;
+pub mod llm_classifier;
 pub mod ops;
 pub mod storage;
 pub mod trace;
+
+/// Makes rustls use the ring crypto provider (reqwest is built with `rustls-no-provider`, to
+/// keep aws-lc's C build out). Idempotent; called before any HTTPS client is built.
+pub fn install_tls_provider() {
+    // An error means a provider is installed already, which is all this wants.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

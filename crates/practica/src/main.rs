@@ -56,6 +56,18 @@ enum Command {
         #[arg(long, env = "PRACTICA_JWKS_URL")]
         jwks_url: Option<String>,
     },
+    /// Run job workers (asynchronous classification…) without the HTTP API. Any number may
+    /// share one PostgreSQL with the serving processes.
+    Worker {
+        #[command(flatten)]
+        place: Place,
+        /// NATS with JetStream, when events go there (this process then helps relay them).
+        #[arg(long, env = "PRACTICA_NATS_URL")]
+        nats_url: Option<String>,
+        /// Jobs run at once (default: the `workers` setting).
+        #[arg(long)]
+        concurrency: Option<usize>,
+    },
     /// Print a JWT the service with this data dir accepts.
     Token {
         #[command(flatten)]
@@ -185,6 +197,25 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             eprintln!("Get a token: practica token --sub stu_abc123 --role student --data-dir {data_dir}");
             tracing::info!(%local, backend, "serving");
             app.run(listener, app::shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Worker {
+            place,
+            nats_url,
+            concurrency,
+        } => {
+            let mut extra = json!({});
+            if let Some(n) = nats_url {
+                extra["nats_url"] = json!(n);
+            }
+            if let Some(c) = concurrency {
+                extra["workers"] = json!(c);
+            }
+            let config = config_for(&place, extra)?;
+            init_logs(&config.log_format);
+            anyhow::ensure!(config.workers > 0, "a worker needs a concurrency of at least 1");
+            let app = App::build(config).await?;
+            app.run_worker(app::shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token {

@@ -235,6 +235,8 @@ fn new_attempt(student: &str, topic: &str, course: Option<&str>, correct: bool) 
         via_agent: false,
         created_at: now(),
         steps: Vec::new(),
+        signature: None,
+        classification_job: None,
     }
 }
 

@@ -4,8 +4,10 @@
 mod content_sql;
 mod group_commit;
 pub mod postgres;
+mod postgres_jobs;
 mod postgres_writer;
 pub mod sqlite;
+mod sqlite_jobs;
 mod sqlite_writer;
 
 use async_trait::async_trait;
@@ -138,6 +140,11 @@ pub struct NewAttempt {
     pub via_agent: bool,
     pub created_at: OffsetDateTime,
     pub steps: Vec<NewStep>,
+    /// What the wrong answer looks like ([`diagnosis::signature`]); None for a right answer.
+    pub signature: Option<String>,
+    /// The asynchronous classification of a PENDING attempt, enqueued in the same transaction
+    /// so that no attempt is left PENDING without a job.
+    pub classification_job: Option<NewJob>,
 }
 
 /// The BKT update an attempt applies, in the same transaction.
@@ -222,8 +229,13 @@ pub struct AttemptRecord {
     pub trace_id: String,
     pub via_agent: bool,
     pub created_at: OffsetDateTime,
+    pub classified_at: Option<OffsetDateTime>,
     pub steps: Vec<StepRecord>,
     pub reports: Vec<ReportRecord>,
+    pub signature: Option<String>,
+    /// How the asynchronous chain decided (strategy, model, prompt version, rationale) or why
+    /// nothing could.
+    pub classification: Option<Value>,
 }
 
 #[derive(Clone, Debug)]
@@ -360,8 +372,219 @@ pub struct ErrorTagRecord {
     pub remediation: String,
 }
 
+/// A job to enqueue.
+#[derive(Clone, Debug)]
+pub struct NewJob {
+    pub id: Uuid,
+    pub kind: String,
+    /// At most one job per key: enqueueing a key again does nothing.
+    pub dedupe_key: Option<String>,
+    pub payload: Value,
+    pub max_attempts: i32,
+    pub run_after: OffsetDateTime,
+}
+
+/// A job a worker holds under a lease.
+#[derive(Clone, Debug)]
+pub struct ClaimedJob {
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: Value,
+    /// Including this one.
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    Dead,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Dead => "dead",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "queued" => JobStatus::Queued,
+            "running" => JobStatus::Running,
+            "done" => JobStatus::Done,
+            "dead" => JobStatus::Dead,
+            _ => return None,
+        })
+    }
+}
+
+/// A job as stored (for operators and tests).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobRecord {
+    pub id: Uuid,
+    pub kind: String,
+    pub dedupe_key: Option<String>,
+    pub status: JobStatus,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub lease_owner: Option<String>,
+    pub last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub run_after: OffsetDateTime,
+}
+
+/// How a run of a job ended.
+#[derive(Clone, Debug)]
+pub enum JobOutcome {
+    Done,
+    /// Failed; queued again for `run_after`.
+    Retry {
+        error: String,
+        run_after: OffsetDateTime,
+    },
+    /// Failed for the last time.
+    Dead {
+        error: String,
+    },
+}
+
+/// Jobs of one kind in one state.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueDepth {
+    pub kind: String,
+    pub status: JobStatus,
+    pub jobs: i64,
+    /// Age of the oldest such job (queued: since it became due).
+    pub oldest_seconds: f64,
+}
+
+/// What a sweep of expired leases did.
+#[derive(Clone, Debug, Default)]
+pub struct Swept {
+    /// Jobs whose worker vanished, queued again.
+    pub requeued: u64,
+    /// Jobs whose lease expired on their last attempt: now dead.
+    pub dead: Vec<ClaimedJob>,
+}
+
+/// The asynchronous work queue shared by every process on one database. Owners are worker ids;
+/// a call naming an owner that no longer holds the job's lease changes nothing (false).
 #[async_trait]
-pub trait Store: AttemptStore + IdentityStore + CatalogStore + OutboxStore + ContentStore {
+pub trait JobStore: Send + Sync {
+    /// False when a job with the same dedupe key exists.
+    async fn enqueue(&self, job: &NewJob) -> Result<bool>;
+    /// Up to `limit` due jobs of `kinds`, oldest first, leased to `owner` until `lease_until`
+    /// (their attempt count goes up by one). Concurrent claimers never get the same job.
+    async fn claim_jobs(
+        &self,
+        kinds: &[&str],
+        owner: &str,
+        limit: i64,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Vec<ClaimedJob>>;
+    async fn extend_lease(&self, id: Uuid, owner: &str, lease_until: OffsetDateTime) -> Result<bool>;
+    async fn finish_job(&self, id: Uuid, owner: &str, outcome: &JobOutcome, now: OffsetDateTime) -> Result<bool>;
+    /// Running jobs whose lease expired before `now` go back to the queue, or die when that
+    /// was their last attempt.
+    async fn sweep_expired_leases(&self, now: OffsetDateTime) -> Result<Swept>;
+    async fn queue_depths(&self, now: OffsetDateTime) -> Result<Vec<QueueDepth>>;
+    async fn job(&self, id: Uuid) -> Result<Option<JobRecord>>;
+    async fn job_by_key(&self, dedupe_key: &str) -> Result<Option<JobRecord>>;
+}
+
+/// The final tag of a PENDING attempt.
+#[derive(Clone, Debug)]
+pub struct Classification {
+    pub attempt_id: Uuid,
+    pub error_tag_code: String,
+    pub error_subtag: Option<String>,
+    pub source: ClassifierSource,
+    pub classifier_name: String,
+    pub confidence: f64,
+    pub details: Value,
+    pub classified_at: OffsetDateTime,
+}
+
+/// A tag learned from reports that agree on a signature.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LearnedRule {
+    pub signature: String,
+    pub error_tag_code: String,
+    pub reports: i64,
+    pub reporters: i64,
+    pub agreement: f64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub learned_at: OffsetDateTime,
+}
+
+/// Reports of one tag on attempts of one signature (teachers' and admins' reports only).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignatureTally {
+    pub error_tag_code: String,
+    pub reports: i64,
+    pub reporters: i64,
+}
+
+/// A report whose tag differs from the attempt's classification.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Disagreement {
+    pub report_id: Uuid,
+    pub attempt_id: Uuid,
+    pub topic_code: String,
+    pub signature: Option<String>,
+    pub classified_tag: Option<String>,
+    pub classifier_source: String,
+    pub classifier_name: Option<String>,
+    pub confidence: Option<f64>,
+    pub reported_tag: String,
+    pub reporter_role: String,
+    pub comment: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub reported_at: OffsetDateTime,
+}
+
+/// What the asynchronous classifier reads and writes.
+#[async_trait]
+pub trait ClassificationStore: Send + Sync {
+    /// One transaction: the attempt gets its final tag (only if still PENDING: a second run
+    /// changes nothing), the `attempt.classified` event goes to the outbox, and the job (when
+    /// given, with its owner) is done. True if the attempt was PENDING.
+    async fn finish_classification(
+        &self,
+        classification: &Classification,
+        event: &OutboxEvent,
+        job: Option<(Uuid, &str)>,
+    ) -> Result<bool>;
+    /// PENDING attempts created before `before`, oldest first.
+    async fn pending_before(&self, before: OffsetDateTime, limit: i64) -> Result<Vec<Uuid>>;
+    async fn signature_tally(&self, signature: &str) -> Result<Vec<SignatureTally>>;
+    async fn upsert_learned_rule(&self, rule: &LearnedRule) -> Result<()>;
+    async fn learned_rules(&self) -> Result<Vec<LearnedRule>>;
+    async fn delete_learned_rule(&self, signature: &str) -> Result<()>;
+    /// Reports that disagree with the classification, newest first, older than `before`
+    /// (a report id: the cursor of the previous page).
+    async fn disagreements(&self, limit: i64, before: Option<Uuid>) -> Result<Vec<Disagreement>>;
+    /// Adds `tokens` to today's use of `model`; returns the day's total over all models.
+    async fn add_ai_usage(&self, day: time::Date, model: &str, calls: i64, tokens: i64) -> Result<i64>;
+    async fn ai_usage(&self, day: time::Date) -> Result<i64>;
+}
+
+#[async_trait]
+pub trait Store:
+    AttemptStore + IdentityStore + CatalogStore + OutboxStore + ContentStore + JobStore + ClassificationStore
+{
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;
 }

@@ -176,8 +176,11 @@ impl AttemptStore for PgStore {
             trace_id: r.try_get("trace_id")?,
             via_agent: r.try_get("via_agent")?,
             created_at: r.try_get("created_at")?,
+            classified_at: r.try_get("classified_at")?,
             steps,
             reports,
+            signature: r.try_get("signature")?,
+            classification: r.try_get("classification")?,
         }))
     }
 

@@ -61,15 +61,15 @@ pub(super) fn ts(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_default()
 }
 
-fn parse_ts(s: &str) -> Result<OffsetDateTime> {
+pub(super) fn parse_ts(s: &str) -> Result<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).map_err(|e| StoreError::Corrupt(format!("timestamp {s:?}: {e}")))
 }
 
-fn parse_uuid(s: &str) -> Result<Uuid> {
+pub(super) fn parse_uuid(s: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("uuid {s:?}: {e}")))
 }
 
-fn parse_json(s: &str) -> Result<Value> {
+pub(super) fn parse_json(s: &str) -> Result<Value> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("json: {e}")))
 }
 
@@ -235,8 +235,17 @@ impl AttemptStore for SqliteStore {
             trace_id: r.try_get("trace_id")?,
             via_agent: r.try_get("via_agent")?,
             created_at: parse_ts(&r.try_get::<String, _>("created_at")?)?,
+            classified_at: r
+                .try_get::<Option<String>, _>("classified_at")?
+                .map(|t| parse_ts(&t))
+                .transpose()?,
             steps,
             reports,
+            signature: r.try_get("signature")?,
+            classification: r
+                .try_get::<Option<String>, _>("classification")?
+                .map(|c| parse_json(&c))
+                .transpose()?,
         }))
     }
 

@@ -39,7 +39,7 @@ async fn write_group(pool: &SqlitePool, group: &[WriteJob]) -> Result<Vec<Record
     let mut q = QueryBuilder::<Sqlite>::new(
         "INSERT INTO attempt (id, student_id, topic_code, course_id, exercise_id, status, is_correct, error_tag_code, \
          error_subtag, classifier_source, classifier_name, confidence, diagnosis, first_wrong_step, expected_answer, \
-         client_expected_answer, student_answer, trace_id, created_by, via_agent, created_at) ",
+         client_expected_answer, student_answer, trace_id, created_by, via_agent, created_at, signature) ",
     );
     q.push_values(live.iter().map(|&i| &group[i].attempt), |mut row, a| {
         row.push_bind(a.id.to_string())
@@ -62,9 +62,15 @@ async fn write_group(pool: &SqlitePool, group: &[WriteJob]) -> Result<Vec<Record
             .push_bind(a.trace_id.clone())
             .push_bind(a.created_by.clone())
             .push_bind(a.via_agent)
-            .push_bind(ts(a.created_at));
+            .push_bind(ts(a.created_at))
+            .push_bind(a.signature.clone());
     });
     q.build().execute(&mut *tx).await?;
+    let jobs: Vec<&super::NewJob> = live
+        .iter()
+        .filter_map(|&i| group[i].attempt.classification_job.as_ref())
+        .collect();
+    super::sqlite_jobs::insert_jobs(&mut tx, &jobs).await?;
 
     let steps: Vec<(String, i64, &super::NewStep)> = live
         .iter()

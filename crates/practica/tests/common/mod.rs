@@ -152,3 +152,5 @@ pub fn spec_example(student: &str) -> Value {
         "subtrahend": 26
     })
 }
+
+pub mod fake_llm;

@@ -1,0 +1,701 @@
+//! AI providers: the [`ChatModel`] abstraction the classifier talks to, a client for
+//! OpenAI-compatible chat completion APIs (OpenAI, Ollama, vLLM, llama.cpp, …) and a token
+//! [`Budget`] checked before every call.
+//!
+//! Prompts carry student work: they are never logged above debug level, and even there only
+//! their sizes are.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::{Date, OffsetDateTime};
+
+/// Longest part of an error response body kept in [`LlmError::Status`].
+const MAX_ERROR_BODY_CHARS: usize = 500;
+/// First delay of the exponential backoff (doubled per retry, capped at `max_backoff`).
+const BASE_BACKOFF: Duration = Duration::from_millis(250);
+
+/// Who said a message of a conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatRole {
+    System,
+    User,
+    Assistant,
+}
+
+/// One message of a conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: ChatRole,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn user(content: impl Into<String>) -> ChatMessage {
+        ChatMessage {
+            role: ChatRole::User,
+            content: content.into(),
+        }
+    }
+
+    pub fn assistant(content: impl Into<String>) -> ChatMessage {
+        ChatMessage {
+            role: ChatRole::Assistant,
+            content: content.into(),
+        }
+    }
+}
+
+/// A request for a JSON answer following `schema`. The conversation sent is `system`, then
+/// `history` (earlier turns, e.g. a first question and the model's invalid answer), then `user`.
+#[derive(Clone, Debug)]
+pub struct ChatRequest {
+    pub system: String,
+    pub user: String,
+    /// The schema's name (`[a-zA-Z0-9_-]{1,64}` for OpenAI).
+    pub schema_name: String,
+    pub schema: Value,
+    /// Most tokens the reply may have.
+    pub max_tokens: u32,
+    pub history: Vec<ChatMessage>,
+}
+
+impl ChatRequest {
+    /// The request's size in tokens, estimated (4 bytes a token): the prompt plus the most the
+    /// reply may take. What a [`Budget`] is asked for before a call.
+    pub fn estimated_tokens(&self) -> u64 {
+        self.prompt_estimate() + u64::from(self.max_tokens)
+    }
+
+    fn prompt_estimate(&self) -> u64 {
+        let bytes = self.system.len()
+            + self.user.len()
+            + self.history.iter().map(|m| m.content.len()).sum::<usize>()
+            + self.schema.to_string().len();
+        estimate_tokens(bytes)
+    }
+}
+
+/// A model's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatReply {
+    /// The message content (the JSON text, not yet validated).
+    pub content: String,
+    /// The model that answered, as the provider names it.
+    pub model: String,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    #[error("the AI token budget is spent")]
+    BudgetSpent,
+    #[error("the AI provider did not answer in time")]
+    Timeout,
+    #[error("the AI provider is rate limiting{}", retry_after_note(*.retry_after))]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("the AI provider answered HTTP {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("could not reach the AI provider: {0}")]
+    Transport(String),
+    #[error("the AI provider's reply is unusable: {0}")]
+    Malformed(String),
+    #[error("invalid AI provider configuration: {0}")]
+    InvalidConfig(String),
+}
+
+impl LlmError {
+    /// Whether the same request may succeed later: timeouts, rate limiting, server errors,
+    /// transport errors and a spent budget (it refills the next day). A client error, an
+    /// unusable reply or a bad configuration will not.
+    pub fn retryable(&self) -> bool {
+        match self {
+            LlmError::BudgetSpent | LlmError::Timeout | LlmError::RateLimited { .. } | LlmError::Transport(_) => true,
+            LlmError::Status { status, .. } => retryable_status(*status),
+            LlmError::Malformed(_) | LlmError::InvalidConfig(_) => false,
+        }
+    }
+}
+
+fn retry_after_note(retry_after: Option<Duration>) -> String {
+    retry_after
+        .map(|d| format!(" (retry after {} s)", d.as_secs()))
+        .unwrap_or_default()
+}
+
+fn retryable_status(status: u16) -> bool {
+    status == 408 || status == 429 || status >= 500
+}
+
+/// A chat model answering in JSON.
+#[async_trait]
+pub trait ChatModel: Send + Sync {
+    /// The configured model name.
+    fn model(&self) -> &str;
+    /// Asks for a JSON answer following `request.schema`. The reply's content is the model's
+    /// text: a provider may ignore the schema, so the caller validates it.
+    async fn complete_json(&self, request: &ChatRequest) -> Result<ChatReply, LlmError>;
+}
+
+/// A limit on the tokens spent. Asked before each call with an estimate (refusing makes the
+/// call fail with [`LlmError::BudgetSpent`], nothing sent), told afterwards what was used.
+#[async_trait]
+pub trait Budget: Send + Sync {
+    /// Reserves `estimated_tokens`; false when they are not available.
+    async fn try_spend(&self, estimated_tokens: u64) -> bool;
+    /// Replaces a reservation of `estimated_tokens` by what the call used.
+    async fn record(&self, estimated_tokens: u64, actual_tokens: u64);
+}
+
+/// No limit.
+pub struct Unlimited;
+
+#[async_trait]
+impl Budget for Unlimited {
+    async fn try_spend(&self, _estimated_tokens: u64) -> bool {
+        true
+    }
+
+    async fn record(&self, _estimated_tokens: u64, _actual_tokens: u64) {}
+}
+
+/// An in-memory budget of tokens per UTC day (reset when the process restarts). A call is
+/// allowed when its estimate fits in what is left; its estimate is reserved until it is
+/// replaced by the tokens the call used.
+pub struct DailyBudget {
+    limit: Option<u64>,
+    clock: Box<dyn Fn() -> Date + Send + Sync>,
+    state: Mutex<DayTally>,
+}
+
+struct DayTally {
+    day: Date,
+    spent: u64,
+}
+
+impl DailyBudget {
+    /// `limit` tokens a UTC day; None for no limit (tokens are still counted).
+    pub fn new(limit: Option<u64>) -> DailyBudget {
+        DailyBudget::with_clock(limit, || OffsetDateTime::now_utc().date())
+    }
+
+    /// As [`DailyBudget::new`], with the day given by `clock` (for tests).
+    pub fn with_clock(limit: Option<u64>, clock: impl Fn() -> Date + Send + Sync + 'static) -> DailyBudget {
+        let day = clock();
+        DailyBudget {
+            limit,
+            clock: Box::new(clock),
+            state: Mutex::new(DayTally { day, spent: 0 }),
+        }
+    }
+
+    pub fn limit(&self) -> Option<u64> {
+        self.limit
+    }
+
+    /// Tokens spent (and reserved) today.
+    pub fn spent_today(&self) -> u64 {
+        let today = (self.clock)();
+        self.tally(today, |t| t.spent)
+    }
+
+    fn tally<T>(&self, today: Date, f: impl FnOnce(&mut DayTally) -> T) -> T {
+        let mut tally = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if tally.day != today {
+            *tally = DayTally { day: today, spent: 0 };
+        }
+        f(&mut tally)
+    }
+
+    fn try_spend_on(&self, today: Date, estimated_tokens: u64) -> bool {
+        self.tally(today, |t| match self.limit {
+            Some(limit) if t.spent.saturating_add(estimated_tokens) > limit => false,
+            _ => {
+                t.spent = t.spent.saturating_add(estimated_tokens);
+                true
+            }
+        })
+    }
+
+    fn record_on(&self, today: Date, estimated_tokens: u64, actual_tokens: u64) {
+        // A reservation made before midnight is gone with yesterday's tally: the subtraction
+        // saturates and the call counts (whole) on the new day.
+        self.tally(today, |t| {
+            t.spent = t.spent.saturating_sub(estimated_tokens).saturating_add(actual_tokens);
+        });
+    }
+}
+
+#[async_trait]
+impl Budget for DailyBudget {
+    async fn try_spend(&self, estimated_tokens: u64) -> bool {
+        self.try_spend_on((self.clock)(), estimated_tokens)
+    }
+
+    async fn record(&self, estimated_tokens: u64, actual_tokens: u64) {
+        self.record_on((self.clock)(), estimated_tokens, actual_tokens);
+    }
+}
+
+/// How to reach an OpenAI-compatible chat completions API.
+#[derive(Clone)]
+pub struct OpenAiConfig {
+    /// The API root, `/chat/completions` is appended: `http://127.0.0.1:11434/v1`,
+    /// `https://api.openai.com/v1`.
+    pub base_url: String,
+    /// Sent as a Bearer token when set.
+    pub api_key: Option<String>,
+    pub model: String,
+    /// Longest wait for one HTTP call (the whole response).
+    pub timeout: Duration,
+    /// Retries after a 408, 429, 5xx, timeout or transport error (0: one call only).
+    pub max_retries: u32,
+    /// Longest wait between two calls, `Retry-After` included.
+    pub max_backoff: Duration,
+}
+
+impl std::fmt::Debug for OpenAiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAiConfig")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("model", &self.model)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .field("max_backoff", &self.max_backoff)
+            .finish()
+    }
+}
+
+/// A [`ChatModel`] over an OpenAI-compatible `POST /chat/completions`, asking for structured
+/// output (`response_format: json_schema`, strict) at temperature 0.
+pub struct OpenAiCompatible {
+    config: OpenAiConfig,
+    url: String,
+    http: reqwest::Client,
+    budget: Arc<dyn Budget>,
+}
+
+/// What one HTTP call gave.
+enum Attempt {
+    Done(ChatReply),
+    /// Worth another call, after the given wait if the server named one.
+    Retry(LlmError, Option<Duration>),
+    Fail(LlmError),
+}
+
+impl OpenAiCompatible {
+    pub fn new(config: OpenAiConfig, budget: Arc<dyn Budget>) -> Result<Self, LlmError> {
+        crate::install_tls_provider();
+        let base = config.base_url.trim_end_matches('/');
+        let parsed =
+            reqwest::Url::parse(base).map_err(|e| LlmError::InvalidConfig(format!("base URL {base:?}: {e}")))?;
+        match parsed.scheme() {
+            "http" | "https" => {}
+            other => {
+                return Err(LlmError::InvalidConfig(format!(
+                    "base URL {base:?}: unsupported scheme {other}"
+                )));
+            }
+        }
+        if config.model.trim().is_empty() {
+            return Err(LlmError::InvalidConfig("no model name".into()));
+        }
+        if config.timeout.is_zero() {
+            return Err(LlmError::InvalidConfig("a zero timeout".into()));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.timeout)
+            .build()
+            .map_err(|e| LlmError::InvalidConfig(format!("HTTP client: {e}")))?;
+        Ok(OpenAiCompatible {
+            url: format!("{base}/chat/completions"),
+            config,
+            http,
+            budget,
+        })
+    }
+
+    fn body(&self, request: &ChatRequest) -> Value {
+        let mut messages = Vec::with_capacity(request.history.len() + 2);
+        messages.push(json!({"role": "system", "content": request.system}));
+        for m in &request.history {
+            messages.push(json!({"role": m.role, "content": m.content}));
+        }
+        messages.push(json!({"role": "user", "content": request.user}));
+        json!({
+            "model": self.config.model,
+            "messages": messages,
+            "temperature": 0,
+            "max_tokens": request.max_tokens,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": request.schema_name,
+                    "strict": true,
+                    "schema": request.schema,
+                },
+            },
+        })
+    }
+
+    /// The wait before retry number `retry` (1-based): the server's `Retry-After` when given,
+    /// else exponential backoff with jitter; never more than `max_backoff`.
+    fn backoff(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        let wait = match retry_after {
+            Some(d) => d,
+            None => {
+                let exp = BASE_BACKOFF.saturating_mul(1u32 << (retry.saturating_sub(1)).min(16));
+                let capped = exp.min(self.config.max_backoff);
+                // Between half and all of it.
+                capped.mul_f64(rand::rng().random_range(0.5..=1.0))
+            }
+        };
+        wait.min(self.config.max_backoff)
+    }
+
+    async fn call_once(&self, body: &Value, request: &ChatRequest) -> Attempt {
+        let estimate = request.estimated_tokens();
+        if !self.budget.try_spend(estimate).await {
+            metrics::counter!("practica_llm_calls_total", "outcome" => "budget_spent").increment(1);
+            return Attempt::Fail(LlmError::BudgetSpent);
+        }
+        let started = Instant::now();
+        let (attempt, used) = self.send(body, request).await;
+        metrics::histogram!("practica_llm_call_seconds").record(started.elapsed().as_secs_f64());
+        self.budget.record(estimate, used).await;
+        let outcome = match &attempt {
+            Attempt::Done(_) => "ok",
+            Attempt::Retry(e, _) | Attempt::Fail(e) => match e {
+                LlmError::Timeout => "timeout",
+                LlmError::RateLimited { .. } => "rate_limited",
+                LlmError::Status { status, .. } if *status >= 500 => "server_error",
+                LlmError::Status { .. } => "client_error",
+                LlmError::Transport(_) => "transport",
+                LlmError::Malformed(_) => "malformed",
+                LlmError::BudgetSpent => "budget_spent",
+                LlmError::InvalidConfig(_) => "invalid_config",
+            },
+        };
+        metrics::counter!("practica_llm_calls_total", "outcome" => outcome).increment(1);
+        if let Attempt::Done(reply) = &attempt {
+            metrics::counter!("practica_llm_tokens_total", "kind" => "prompt").increment(reply.prompt_tokens);
+            metrics::counter!("practica_llm_tokens_total", "kind" => "completion").increment(reply.completion_tokens);
+        }
+        attempt
+    }
+
+    /// One HTTP call; the tokens it is taken to have used.
+    async fn send(&self, body: &Value, request: &ChatRequest) -> (Attempt, u64) {
+        let mut builder = self.http.post(&self.url).timeout(self.config.timeout).json(body);
+        if let Some(key) = &self.config.api_key {
+            builder = builder.bearer_auth(key);
+        }
+        let response = match builder.send().await {
+            Ok(r) => r,
+            // The provider may have processed (and billed) a prompt it did not answer in time.
+            Err(e) if e.is_timeout() => return (Attempt::Retry(LlmError::Timeout, None), request.prompt_estimate()),
+            Err(e) if e.is_builder() => return (Attempt::Fail(LlmError::Transport(error_chain(&e))), 0),
+            Err(e) => return (Attempt::Retry(LlmError::Transport(error_chain(&e)), None), 0),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, OffsetDateTime::now_utc()));
+        let bytes = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) if e.is_timeout() => return (Attempt::Retry(LlmError::Timeout, None), request.prompt_estimate()),
+            Err(e) => return (Attempt::Retry(LlmError::Transport(error_chain(&e)), None), 0),
+        };
+        if status == 429 {
+            return (Attempt::Retry(LlmError::RateLimited { retry_after }, retry_after), 0);
+        }
+        if !(200..300).contains(&status) {
+            let error = LlmError::Status {
+                status,
+                body: truncate_chars(&String::from_utf8_lossy(&bytes), MAX_ERROR_BODY_CHARS).to_string(),
+            };
+            return if retryable_status(status) {
+                (Attempt::Retry(error, retry_after), 0)
+            } else {
+                (Attempt::Fail(error), 0)
+            };
+        }
+        match parse_completion(&bytes, &self.config.model) {
+            Ok(mut reply) => {
+                if reply.prompt_tokens == 0 && reply.completion_tokens == 0 {
+                    reply.prompt_tokens = request.prompt_estimate();
+                    reply.completion_tokens = estimate_tokens(reply.content.len());
+                }
+                let used = reply.prompt_tokens + reply.completion_tokens;
+                (Attempt::Done(reply), used)
+            }
+            Err(e) => (
+                Attempt::Fail(e),
+                request.prompt_estimate() + estimate_tokens(bytes.len()),
+            ),
+        }
+    }
+}
+
+#[async_trait]
+impl ChatModel for OpenAiCompatible {
+    fn model(&self) -> &str {
+        &self.config.model
+    }
+
+    async fn complete_json(&self, request: &ChatRequest) -> Result<ChatReply, LlmError> {
+        let body = self.body(request);
+        tracing::debug!(
+            model = %self.config.model,
+            system_bytes = request.system.len(),
+            user_bytes = request.user.len(),
+            history = request.history.len(),
+            "AI provider request"
+        );
+        let mut retry = 0;
+        loop {
+            match self.call_once(&body, request).await {
+                Attempt::Done(reply) => {
+                    tracing::debug!(
+                        model = %reply.model,
+                        prompt_tokens = reply.prompt_tokens,
+                        completion_tokens = reply.completion_tokens,
+                        "AI provider reply"
+                    );
+                    return Ok(reply);
+                }
+                Attempt::Fail(e) => return Err(e),
+                Attempt::Retry(e, retry_after) => {
+                    if retry >= self.config.max_retries {
+                        tracing::warn!(
+                            model = %self.config.model,
+                            calls = retry + 1,
+                            error = %loggable(&e),
+                            "AI provider call failed"
+                        );
+                        return Err(e);
+                    }
+                    retry += 1;
+                    let wait = self.backoff(retry, retry_after);
+                    tracing::info!(
+                        model = %self.config.model,
+                        retry,
+                        wait_ms = wait.as_millis() as u64,
+                        error = %loggable(&e),
+                        "AI provider call failed, retrying"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Completion {
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    message: Option<Message>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    refusal: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Usage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+}
+
+/// A chat completion's first choice. Missing usage gives zero counts (estimated by the caller).
+fn parse_completion(bytes: &[u8], configured_model: &str) -> Result<ChatReply, LlmError> {
+    let completion: Completion =
+        serde_json::from_slice(bytes).map_err(|e| LlmError::Malformed(format!("not a chat completion: {e}")))?;
+    let choice = completion
+        .choices
+        .into_iter()
+        .next()
+        .ok_or_else(|| LlmError::Malformed("no choices".into()))?;
+    let message = choice.message.ok_or_else(|| LlmError::Malformed("no message".into()))?;
+    if let Some(refusal) = message.refusal.filter(|r| !r.trim().is_empty()) {
+        return Err(LlmError::Malformed(format!(
+            "the model refused: {}",
+            truncate_chars(&refusal, MAX_ERROR_BODY_CHARS)
+        )));
+    }
+    let content = message.content.filter(|c| !c.trim().is_empty()).ok_or_else(|| {
+        LlmError::Malformed(format!(
+            "no content (finish reason {})",
+            choice.finish_reason.as_deref().unwrap_or("unknown")
+        ))
+    })?;
+    let usage = completion.usage.unwrap_or(Usage {
+        prompt_tokens: 0,
+        completion_tokens: 0,
+    });
+    Ok(ChatReply {
+        content,
+        model: completion
+            .model
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| configured_model.to_string()),
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+    })
+}
+
+/// A `Retry-After` value: delta-seconds, or an HTTP date (IMF-fixdate, RFC 2822 style) taken
+/// relative to `now` (a past date is no wait).
+pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)));
+    }
+    let at = OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
+    let delta = at - now;
+    Some(if delta.is_negative() {
+        Duration::ZERO
+    } else {
+        delta.try_into().unwrap_or(Duration::ZERO)
+    })
+}
+
+fn estimate_tokens(bytes: usize) -> u64 {
+    (bytes as u64).div_ceil(4)
+}
+
+/// At most `max` characters of `s`.
+pub(crate) fn truncate_chars(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// An error for logs: without a status error's body, which could quote the request.
+fn loggable(e: &LlmError) -> String {
+    match e {
+        LlmError::Status { status, .. } => format!("the AI provider answered HTTP {status}"),
+        other => other.to_string(),
+    }
+}
+
+/// An error with its sources (reqwest's own message is often just "error sending request").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let now = datetime!(2015-10-21 07:28:00 UTC);
+        assert_eq!(parse_retry_after("1", now), Some(Duration::from_secs(1)));
+        assert_eq!(parse_retry_after(" 120 ", now), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after("0.5", now), Some(Duration::from_millis(500)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("-3", now), None);
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn daily_budget_reserves_and_resets_each_day() {
+        let day = Arc::new(Mutex::new(date!(2025 - 03 - 01)));
+        let clock = day.clone();
+        let budget = DailyBudget::with_clock(Some(100), move || *clock.lock().unwrap());
+        let today = *day.lock().unwrap();
+        assert!(budget.try_spend_on(today, 60));
+        assert!(
+            !budget.try_spend_on(today, 60),
+            "60 reserved, 60 more do not fit in 100"
+        );
+        budget.record_on(today, 60, 20);
+        assert_eq!(budget.spent_today(), 20);
+        assert!(budget.try_spend_on(today, 60));
+        budget.record_on(today, 60, 90);
+        assert_eq!(budget.spent_today(), 110);
+        assert!(!budget.try_spend_on(today, 1));
+        *day.lock().unwrap() = date!(2025 - 03 - 02);
+        assert_eq!(budget.spent_today(), 0);
+        assert!(budget.try_spend_on(date!(2025 - 03 - 02), 100));
+    }
+
+    #[test]
+    fn unlimited_daily_budget_counts() {
+        let budget = DailyBudget::new(None);
+        let today = OffsetDateTime::now_utc().date();
+        assert!(budget.try_spend_on(today, u64::MAX));
+        assert!(budget.try_spend_on(today, 5));
+    }
+
+    #[test]
+    fn completion_parsing() {
+        let ok = br#"{"model":"m-1","choices":[{"message":{"role":"assistant","content":"{}"},"finish_reason":"stop"}],
+            "usage":{"prompt_tokens":7,"completion_tokens":3}}"#;
+        let reply = parse_completion(ok, "cfg").unwrap();
+        assert_eq!((reply.content.as_str(), reply.model.as_str()), ("{}", "m-1"));
+        assert_eq!((reply.prompt_tokens, reply.completion_tokens), (7, 3));
+        let refusal = br#"{"choices":[{"message":{"content":null,"refusal":"no"}}]}"#;
+        assert!(matches!(parse_completion(refusal, "cfg"), Err(LlmError::Malformed(m)) if m.contains("refused")));
+        assert!(matches!(
+            parse_completion(b"<html>", "cfg"),
+            Err(LlmError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_completion(br#"{"choices":[]}"#, "cfg"),
+            Err(LlmError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn truncation_respects_characters() {
+        assert_eq!(truncate_chars("ñandú", 3), "ñan");
+        assert_eq!(truncate_chars("ab", 3), "ab");
+    }
+}

@@ -1,0 +1,414 @@
+//! Jobs and classification on PostgreSQL. Claims use `FOR UPDATE SKIP LOCKED`: concurrent
+//! workers (in any number of processes) each lock different due rows and never wait for one
+//! another; a claimed row is `running` under a lease until it is finished or swept.
+
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::postgres::{OUTBOX_LOCK_SPACE, PgStore};
+use super::*;
+
+/// Inserts jobs in the caller's transaction (a PENDING attempt's classification is enqueued
+/// with the attempt). A job whose key exists already is skipped. Returns how many were new.
+pub(super) async fn insert_jobs(tx: &mut PgConnection, jobs: &[&NewJob]) -> Result<u64> {
+    if jobs.is_empty() {
+        return Ok(0);
+    }
+    let now = OffsetDateTime::now_utc();
+    let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+        "INSERT INTO job (id, kind, dedupe_key, payload, status, attempts, max_attempts, run_after, created_at, updated_at) ",
+    );
+    q.push_values(jobs, |mut row, j| {
+        row.push_bind(j.id)
+            .push_bind(j.kind.clone())
+            .push_bind(j.dedupe_key.clone())
+            .push_bind(j.payload.clone())
+            .push_bind("queued")
+            .push_bind(0i32)
+            .push_bind(j.max_attempts)
+            .push_bind(j.run_after)
+            .push_bind(now)
+            .push_bind(now);
+    });
+    q.push(" ON CONFLICT (dedupe_key) DO NOTHING");
+    Ok(q.build().execute(&mut *tx).await?.rows_affected())
+}
+
+fn claimed(r: PgRow) -> Result<ClaimedJob> {
+    Ok(ClaimedJob {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        payload: r.try_get("payload")?,
+        attempts: r.try_get("attempts")?,
+        max_attempts: r.try_get("max_attempts")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn job_record(r: PgRow) -> Result<JobRecord> {
+    let status: String = r.try_get("status")?;
+    Ok(JobRecord {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        dedupe_key: r.try_get("dedupe_key")?,
+        status: JobStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("job status {status:?}")))?,
+        attempts: r.try_get("attempts")?,
+        max_attempts: r.try_get("max_attempts")?,
+        lease_owner: r.try_get("lease_owner")?,
+        last_error: r.try_get("last_error")?,
+        run_after: r.try_get("run_after")?,
+    })
+}
+
+/// Marks a job done inside the caller's transaction, if `owner` still holds it. The owner stays
+/// on the row: who ran it.
+async fn complete_in(tx: &mut PgConnection, id: Uuid, owner: &str, now: OffsetDateTime) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE job SET status = 'done', lease_until = NULL, finished_at = $3, updated_at = $3 \
+         WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[async_trait]
+impl JobStore for PgStore {
+    async fn enqueue(&self, job: &NewJob) -> Result<bool> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(insert_jobs(&mut conn, &[job]).await? == 1)
+    }
+
+    async fn claim_jobs(
+        &self,
+        kinds: &[&str],
+        owner: &str,
+        limit: i64,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Vec<ClaimedJob>> {
+        let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+        let rows = sqlx::query(
+            "UPDATE job SET status = 'running', attempts = attempts + 1, lease_owner = $3, lease_until = $4, \
+               updated_at = $5 \
+             WHERE id IN (SELECT id FROM job WHERE status = 'queued' AND run_after <= $5 AND kind = ANY($1) \
+                          ORDER BY run_after LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, kind, payload, attempts, max_attempts, created_at",
+        )
+        .bind(&kinds)
+        .bind(limit)
+        .bind(owner)
+        .bind(lease_until)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut jobs = rows.into_iter().map(claimed).collect::<Result<Vec<_>>>()?;
+        jobs.sort_by_key(|j| j.created_at);
+        Ok(jobs)
+    }
+
+    async fn extend_lease(&self, id: Uuid, owner: &str, lease_until: OffsetDateTime) -> Result<bool> {
+        let r =
+            sqlx::query("UPDATE job SET lease_until = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'running'")
+                .bind(id)
+                .bind(owner)
+                .bind(lease_until)
+                .execute(&self.pool)
+                .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn finish_job(&self, id: Uuid, owner: &str, outcome: &JobOutcome, now: OffsetDateTime) -> Result<bool> {
+        let r = match outcome {
+            JobOutcome::Done => {
+                let mut conn = self.pool.acquire().await?;
+                return complete_in(&mut conn, id, owner, now).await;
+            }
+            JobOutcome::Retry { error, run_after } => sqlx::query(
+                "UPDATE job SET status = 'queued', lease_owner = NULL, lease_until = NULL, last_error = $3, \
+                   run_after = $4, updated_at = $5 \
+                 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+            )
+            .bind(id)
+            .bind(owner)
+            .bind(error)
+            .bind(run_after)
+            .bind(now),
+            JobOutcome::Dead { error } => sqlx::query(
+                "UPDATE job SET status = 'dead', lease_until = NULL, last_error = $3, \
+                   finished_at = $4, updated_at = $4 \
+                 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+            )
+            .bind(id)
+            .bind(owner)
+            .bind(error)
+            .bind(now),
+        }
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn sweep_expired_leases(&self, now: OffsetDateTime) -> Result<Swept> {
+        let requeued = sqlx::query(
+            "UPDATE job SET status = 'queued', lease_owner = NULL, lease_until = NULL, run_after = $1, updated_at = $1, \
+               last_error = COALESCE(last_error, 'lease expired') \
+             WHERE status = 'running' AND lease_until < $1 AND attempts < max_attempts",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let dead = sqlx::query(
+            "UPDATE job SET status = 'dead', lease_owner = NULL, lease_until = NULL, finished_at = $1, updated_at = $1, \
+               last_error = 'lease expired on the last attempt' \
+             WHERE status = 'running' AND lease_until < $1 AND attempts >= max_attempts \
+             RETURNING id, kind, payload, attempts, max_attempts, created_at",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(claimed)
+        .collect::<Result<Vec<_>>>()?;
+        Ok(Swept { requeued, dead })
+    }
+
+    async fn queue_depths(&self, now: OffsetDateTime) -> Result<Vec<QueueDepth>> {
+        // Done jobs are history, not queue: only their count is cheap enough to skip.
+        let rows = sqlx::query(
+            "SELECT kind, status, COUNT(*) AS jobs, \
+               COALESCE(EXTRACT(EPOCH FROM ($1 - MIN(CASE WHEN status = 'queued' THEN run_after ELSE updated_at END))), 0)::float8 AS oldest \
+             FROM job WHERE status IN ('queued', 'running', 'dead') GROUP BY kind, status ORDER BY kind, status",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                Ok(QueueDepth {
+                    kind: r.try_get("kind")?,
+                    status: JobStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("job status {status:?}")))?,
+                    jobs: r.try_get("jobs")?,
+                    oldest_seconds: r.try_get::<f64, _>("oldest")?.max(0.0),
+                })
+            })
+            .collect()
+    }
+
+    async fn job(&self, id: Uuid) -> Result<Option<JobRecord>> {
+        sqlx::query("SELECT * FROM job WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(job_record)
+            .transpose()
+    }
+
+    async fn job_by_key(&self, dedupe_key: &str) -> Result<Option<JobRecord>> {
+        sqlx::query("SELECT * FROM job WHERE dedupe_key = $1")
+            .bind(dedupe_key)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(job_record)
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl ClassificationStore for PgStore {
+    async fn finish_classification(
+        &self,
+        c: &Classification,
+        event: &OutboxEvent,
+        job: Option<(Uuid, &str)>,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE attempt SET status = 'CLASSIFIED', error_tag_code = $2, error_subtag = $3, classifier_source = $4, \
+               classifier_name = $5, confidence = $6, classification = $7, classified_at = $8 \
+             WHERE id = $1 AND status = 'PENDING'",
+        )
+        .bind(c.attempt_id)
+        .bind(&c.error_tag_code)
+        .bind(&c.error_subtag)
+        .bind(c.source.as_str())
+        .bind(&c.classifier_name)
+        .bind(c.confidence)
+        .bind(&c.details)
+        .bind(c.classified_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if updated {
+            // Same ordering rule as the attempts' own events (see postgres_writer).
+            sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                .bind(OUTBOX_LOCK_SPACE)
+                .bind(&event.ordering_key)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO outbox (event_id, event_type, ordering_key, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(event.event_id)
+            .bind(&event.event_type)
+            .bind(&event.ordering_key)
+            .bind(&event.payload)
+            .bind(c.classified_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some((id, owner)) = job {
+            complete_in(&mut tx, id, owner, c.classified_at).await?;
+        }
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    async fn pending_before(&self, before: OffsetDateTime, limit: i64) -> Result<Vec<Uuid>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM attempt WHERE status = 'PENDING' AND created_at < $1 ORDER BY created_at LIMIT $2",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn signature_tally(&self, signature: &str) -> Result<Vec<SignatureTally>> {
+        let rows = sqlx::query(
+            "SELECT r.error_tag_code, COUNT(*) AS reports, COUNT(DISTINCT r.reporter_id) AS reporters \
+             FROM attempt_report r JOIN attempt a ON a.id = r.attempt_id \
+             WHERE a.signature = $1 AND r.reporter_role IN ('teacher', 'admin') \
+             GROUP BY r.error_tag_code ORDER BY reports DESC, r.error_tag_code",
+        )
+        .bind(signature)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(SignatureTally {
+                    error_tag_code: r.try_get("error_tag_code")?,
+                    reports: r.try_get("reports")?,
+                    reporters: r.try_get("reporters")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn upsert_learned_rule(&self, rule: &LearnedRule) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO learned_rule (signature, error_tag_code, reports, reporters, agreement, learned_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (signature) DO UPDATE SET \
+               error_tag_code = excluded.error_tag_code, reports = excluded.reports, reporters = excluded.reporters, \
+               agreement = excluded.agreement, learned_at = excluded.learned_at",
+        )
+        .bind(&rule.signature)
+        .bind(&rule.error_tag_code)
+        .bind(rule.reports as i32)
+        .bind(rule.reporters as i32)
+        .bind(rule.agreement)
+        .bind(rule.learned_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn learned_rules(&self) -> Result<Vec<LearnedRule>> {
+        let rows = sqlx::query("SELECT * FROM learned_rule ORDER BY signature")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(LearnedRule {
+                    signature: r.try_get("signature")?,
+                    error_tag_code: r.try_get("error_tag_code")?,
+                    reports: i64::from(r.try_get::<i32, _>("reports")?),
+                    reporters: i64::from(r.try_get::<i32, _>("reporters")?),
+                    agreement: r.try_get("agreement")?,
+                    learned_at: r.try_get("learned_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_learned_rule(&self, signature: &str) -> Result<()> {
+        sqlx::query("DELETE FROM learned_rule WHERE signature = $1")
+            .bind(signature)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn disagreements(&self, limit: i64, before: Option<Uuid>) -> Result<Vec<Disagreement>> {
+        let rows = sqlx::query(
+            "SELECT r.id AS report_id, r.attempt_id, a.topic_code, a.signature, a.error_tag_code AS classified_tag, \
+               a.classifier_source, a.classifier_name, a.confidence, r.error_tag_code AS reported_tag, r.reporter_role, \
+               r.comment, r.created_at \
+             FROM attempt_report r JOIN attempt a ON a.id = r.attempt_id \
+             WHERE a.status = 'CLASSIFIED' AND a.error_tag_code IS DISTINCT FROM r.error_tag_code \
+               AND ($2::uuid IS NULL OR r.id < $2) \
+             ORDER BY r.id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Disagreement {
+                    report_id: r.try_get("report_id")?,
+                    attempt_id: r.try_get("attempt_id")?,
+                    topic_code: r.try_get("topic_code")?,
+                    signature: r.try_get("signature")?,
+                    classified_tag: r.try_get("classified_tag")?,
+                    classifier_source: r.try_get("classifier_source")?,
+                    classifier_name: r.try_get("classifier_name")?,
+                    confidence: r.try_get("confidence")?,
+                    reported_tag: r.try_get("reported_tag")?,
+                    reporter_role: r.try_get("reporter_role")?,
+                    comment: r.try_get("comment")?,
+                    reported_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_ai_usage(&self, day: time::Date, model: &str, calls: i64, tokens: i64) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO ai_usage (day, model, calls, tokens) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (day, model) DO UPDATE SET calls = ai_usage.calls + excluded.calls, \
+               tokens = ai_usage.tokens + excluded.tokens",
+        )
+        .bind(day)
+        .bind(model)
+        .bind(calls)
+        .bind(tokens)
+        .execute(&mut *tx)
+        .await?;
+        let total: Option<i64> = sqlx::query_scalar("SELECT SUM(tokens)::bigint FROM ai_usage WHERE day = $1")
+            .bind(day)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(total.unwrap_or(0))
+    }
+
+    async fn ai_usage(&self, day: time::Date) -> Result<i64> {
+        let total: Option<i64> = sqlx::query_scalar("SELECT SUM(tokens)::bigint FROM ai_usage WHERE day = $1")
+            .bind(day)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(total.unwrap_or(0))
+    }
+}
