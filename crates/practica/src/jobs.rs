@@ -269,7 +269,10 @@ impl Workers {
             tracing::warn!(kind = %job.kind, job = %job.id, attempt = job.attempts, error = %f.error, outcome = label, "job failed");
         }
         match self.store.finish_job(job.id, &self.owner, &outcome, now).await {
-            Ok(_) => {}
+            Ok(true) => {}
+            // The lease was lost (swept while this worker stalled): the job is another
+            // worker's now, and whatever it concludes stands; this run's outcome is void.
+            Ok(false) => return,
             Err(e) => {
                 // The lease will expire and the sweeper will queue the job again.
                 tracing::warn!(job = %job.id, error = %e, "recording a job's outcome failed");

@@ -36,7 +36,13 @@ async fn service() -> Option<(TestApp, String)> {
 fn worker(database_url: &str, fake: &FakeLlm, concurrency: usize, log: &str) -> Child {
     let data_dir = common::temp_dir();
     Command::new(env!("CARGO_BIN_EXE_practica"))
-        .args(["worker", "--database-url", database_url, "--concurrency", &concurrency.to_string()])
+        .args([
+            "worker",
+            "--database-url",
+            database_url,
+            "--concurrency",
+            &concurrency.to_string(),
+        ])
         .arg("--data-dir")
         .arg(&data_dir)
         .env("PRACTICA_LLM_BASE_URL", &fake.base_url)
@@ -87,14 +93,21 @@ async fn wait_until_none_pending(pool: &PgPool, within: Duration) {
         if pending == 0 {
             return;
         }
-        assert!(start.elapsed() < within, "{pending} attempts still PENDING after {within:?}");
+        assert!(
+            start.elapsed() < within,
+            "{pending} attempts still PENDING after {within:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 /// Every attempt got exactly one `attempt.classified` event.
 async fn one_classified_event_each(pool: &PgPool, attempts: usize) {
-    let events = count(pool, "SELECT COUNT(*) FROM outbox WHERE event_type = 'attempt.classified'").await;
+    let events = count(
+        pool,
+        "SELECT COUNT(*) FROM outbox WHERE event_type = 'attempt.classified'",
+    )
+    .await;
     let distinct = count(
         pool,
         "SELECT COUNT(DISTINCT payload->'attempt'->>'attemptId') FROM outbox WHERE event_type = 'attempt.classified'",
@@ -113,17 +126,26 @@ async fn two_worker_processes_never_run_the_same_job() {
     let n = 120;
     pending_attempts(&app, n).await;
     wait_until_none_pending(&pool, Duration::from_secs(60)).await;
-    let _ = a.kill();
-    let _ = b.kill();
+    for w in [&mut a, &mut b] {
+        let _ = w.kill();
+        let _ = w.wait();
+    }
 
     // Each job claimed once (a second claim would count a second attempt), each model call
     // made once, and both processes took part.
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM job WHERE status = 'done' AND attempts = 1").await, n as i64);
+    assert_eq!(
+        count(&pool, "SELECT COUNT(*) FROM job WHERE status = 'done' AND attempts = 1").await,
+        n as i64
+    );
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM job").await, n as i64);
     assert_eq!(fake.request_count(), n);
     assert_eq!(count(&pool, "SELECT COUNT(DISTINCT lease_owner) FROM job").await, 2);
     assert_eq!(
-        count(&pool, "SELECT COUNT(*) FROM attempt WHERE classifier_source = 'LLM' AND error_tag_code <> 'UNCLASSIFIED'").await,
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM attempt WHERE classifier_source = 'LLM' AND error_tag_code <> 'UNCLASSIFIED'"
+        )
+        .await,
         n as i64
     );
     one_classified_event_each(&pool, n).await;
@@ -140,7 +162,10 @@ async fn a_worker_killed_mid_job_loses_nothing() {
     pending_attempts(&app, n).await;
     let start = Instant::now();
     while count(&pool, "SELECT COUNT(*) FROM job WHERE status = 'running'").await < 4 {
-        assert!(start.elapsed() < Duration::from_secs(20), "the first worker never claimed");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the first worker never claimed"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     doomed.kill().unwrap(); // SIGKILL: no drain, no goodbye
@@ -148,12 +173,20 @@ async fn a_worker_killed_mid_job_loses_nothing() {
     let mut survivor = worker(&url, &fake, 8, "survivor.log");
     wait_until_none_pending(&pool, Duration::from_secs(60)).await;
     let _ = survivor.kill();
+    let _ = survivor.wait();
 
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM job WHERE status = 'done'").await, n as i64);
+    assert_eq!(
+        count(&pool, "SELECT COUNT(*) FROM job WHERE status = 'done'").await,
+        n as i64
+    );
     let rerun = count(&pool, "SELECT COUNT(*) FROM job WHERE attempts = 2").await;
     assert!(rerun >= 4, "the killed worker's jobs ran again: {rerun}");
     assert_eq!(
-        count(&pool, "SELECT COUNT(*) FROM attempt WHERE error_tag_code <> 'UNCLASSIFIED'").await,
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM attempt WHERE error_tag_code <> 'UNCLASSIFIED'"
+        )
+        .await,
         n as i64,
         "every attempt classified by the model"
     );
