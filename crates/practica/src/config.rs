@@ -51,6 +51,8 @@ pub struct Config {
     /// How often idle workers look for due jobs, and how often the sweeper runs.
     pub job_poll_ms: u64,
     pub job_sweep_secs: u64,
+    /// Done jobs are deleted this many hours after they finished; dead ones are kept.
+    pub job_retention_hours: u64,
     /// No attempt stays PENDING longer: past this, the sweeper writes UNCLASSIFIED with the reason.
     pub classification_deadline_secs: u64,
     /// An OpenAI-compatible endpoint (`https://api.openai.com/v1`, `http://127.0.0.1:11434/v1` for
@@ -94,6 +96,7 @@ impl Default for Config {
             job_backoff_max_secs: 300,
             job_poll_ms: 500,
             job_sweep_secs: 5,
+            job_retention_hours: 7 * 24,
             classification_deadline_secs: 600,
             llm_base_url: None,
             llm_api_key: None,
@@ -182,6 +185,7 @@ impl Config {
             backoff_max: Duration::from_secs(self.job_backoff_max_secs),
             sweep_every: Duration::from_secs(self.job_sweep_secs),
             drain: Duration::from_secs(20),
+            retention: Duration::from_secs(self.job_retention_hours.saturating_mul(3600)),
         }
     }
 

@@ -89,6 +89,8 @@ pub struct WorkerOptions {
     pub sweep_every: Duration,
     /// How long a stopping worker waits for running jobs before leaving them to their leases.
     pub drain: Duration,
+    /// Done jobs are deleted this long after they finished (dead ones are kept).
+    pub retention: Duration,
 }
 
 impl Default for WorkerOptions {
@@ -101,6 +103,7 @@ impl Default for WorkerOptions {
             backoff_max: Duration::from_secs(300),
             sweep_every: Duration::from_secs(5),
             drain: Duration::from_secs(20),
+            retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -318,6 +321,11 @@ impl Workers {
                 }
             }
             Err(e) => tracing::warn!(error = %e, "sweeping expired leases failed"),
+        }
+        match self.store.purge_done_jobs(now - self.options.retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "purged done jobs past their retention"),
+            Err(e) => tracing::warn!(error = %e, "purging done jobs failed"),
         }
         for h in self.handlers.values() {
             if let Err(e) = h.sweep().await {

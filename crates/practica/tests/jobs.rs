@@ -891,6 +891,7 @@ fn options() -> WorkerOptions {
         backoff_max: ms(50),
         sweep_every: ms(100),
         drain: secs(2),
+        retention: secs(3600),
     }
 }
 
@@ -1191,4 +1192,29 @@ async fn a_run_that_lost_its_lease_does_not_finalise_the_job() {
         wrong.is_empty(),
         "the dead hook ran for a job that is not dead (running under another worker): {wrong:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn done_jobs_are_purged_after_their_retention_and_dead_ones_are_kept() {
+    for backend in backends() {
+        let db = Db::open(backend).await;
+        let s = &*db.store;
+        let t = base();
+        let done = new_job("purge", t - secs(1), 1);
+        let dying = new_job("purge", t - secs(1), 1);
+        enqueue(s, &done).await;
+        enqueue(s, &dying).await;
+        assert_eq!(claim(s, &["purge"], "w1", 10, t).await.len(), 2);
+        assert!(finish(s, done.id, "w1", JobOutcome::Done, t).await);
+        assert!(finish(s, dying.id, "w1", dead("gave up"), t).await);
+        assert_eq!(s.purge_done_jobs(t - secs(1)).await.unwrap(), 0, "{backend:?}: not yet");
+        assert_eq!(s.purge_done_jobs(t + secs(1)).await.unwrap(), 1, "{backend:?}");
+        assert!(s.job(done.id).await.unwrap().is_none(), "{backend:?}");
+        assert_eq!(
+            record(s, dying.id).await.status,
+            JobStatus::Dead,
+            "{backend:?}: dead jobs stay"
+        );
+        assert_eq!(s.purge_done_jobs(t + secs(3600)).await.unwrap(), 0, "{backend:?}");
+    }
 }

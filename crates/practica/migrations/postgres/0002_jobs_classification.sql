@@ -22,6 +22,9 @@ CREATE TABLE job (
 );
 CREATE INDEX job_ready ON job (run_after) WHERE status = 'queued';
 CREATE INDEX job_leased ON job (lease_until) WHERE status = 'running';
+-- Queue metrics read only the live and dead jobs; done jobs are purged after a retention time.
+CREATE INDEX job_live ON job (kind, status) WHERE status <> 'done';
+CREATE INDEX job_finished ON job (finished_at) WHERE status = 'done';
 
 -- What a wrong answer looks like (diagnosis::signature), for learning from reports; and how the
 -- asynchronous chain decided (strategy, model, prompt version, rationale, or why nothing could).

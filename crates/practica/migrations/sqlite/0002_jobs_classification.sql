@@ -20,6 +20,9 @@ CREATE TABLE job (
 );
 CREATE INDEX job_ready ON job (run_after) WHERE status = 'queued';
 CREATE INDEX job_leased ON job (lease_until) WHERE status = 'running';
+-- Queue metrics read only the live and dead jobs; done jobs are purged after a retention time.
+CREATE INDEX job_live ON job (kind, status) WHERE status <> 'done';
+CREATE INDEX job_finished ON job (finished_at) WHERE status = 'done';
 
 ALTER TABLE attempt ADD COLUMN signature TEXT;
 ALTER TABLE attempt ADD COLUMN classification TEXT;

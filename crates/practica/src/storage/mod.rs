@@ -498,6 +498,8 @@ pub trait JobStore: Send + Sync {
     /// was their last attempt.
     async fn sweep_expired_leases(&self, now: OffsetDateTime) -> Result<Swept>;
     async fn queue_depths(&self, now: OffsetDateTime) -> Result<Vec<QueueDepth>>;
+    /// Deletes jobs done before `before` (dead ones stay for operators); how many.
+    async fn purge_done_jobs(&self, before: OffsetDateTime) -> Result<u64>;
     async fn job(&self, id: Uuid) -> Result<Option<JobRecord>>;
     async fn job_by_key(&self, dedupe_key: &str) -> Result<Option<JobRecord>>;
 }

@@ -185,7 +185,7 @@ impl JobStore for PgStore {
         let rows = sqlx::query(
             "SELECT kind, status, COUNT(*) AS jobs, \
                COALESCE(EXTRACT(EPOCH FROM ($1 - MIN(CASE WHEN status = 'queued' THEN run_after ELSE updated_at END))), 0)::float8 AS oldest \
-             FROM job WHERE status IN ('queued', 'running', 'dead') GROUP BY kind, status ORDER BY kind, status",
+             FROM job WHERE status <> 'done' GROUP BY kind, status ORDER BY kind, status",
         )
         .bind(now)
         .fetch_all(&self.pool)
@@ -202,6 +202,16 @@ impl JobStore for PgStore {
                 })
             })
             .collect()
+    }
+
+    async fn purge_done_jobs(&self, before: OffsetDateTime) -> Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM job WHERE status = 'done' AND finished_at < $1")
+                .bind(before)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 
     async fn job(&self, id: Uuid) -> Result<Option<JobRecord>> {

@@ -198,7 +198,7 @@ impl JobStore for SqliteStore {
         let rows = sqlx::query(
             "SELECT kind, status, COUNT(*) AS jobs, \
                MIN(CASE WHEN status = 'queued' THEN run_after ELSE updated_at END) AS oldest \
-             FROM job WHERE status IN ('queued', 'running', 'dead') GROUP BY kind, status ORDER BY kind, status",
+             FROM job WHERE status <> 'done' GROUP BY kind, status ORDER BY kind, status",
         )
         .fetch_all(&self.read)
         .await?;
@@ -216,6 +216,16 @@ impl JobStore for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn purge_done_jobs(&self, before: OffsetDateTime) -> Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM job WHERE status = 'done' AND finished_at < $1")
+                .bind(ms(before))
+                .execute(&self.write)
+                .await?
+                .rows_affected(),
+        )
     }
 
     async fn job(&self, id: Uuid) -> Result<Option<JobRecord>> {
