@@ -4,7 +4,10 @@
 //! queueing). Prints one JSON line: requests, errors, throughput, latency percentiles.
 //!
 //! `cargo run --release -p practica --example loadgen -- --url http://127.0.0.1:8080 --token T
-//!  [--concurrency 32] [--seconds 20] [--rate 2000] [--students 10000]`
+//!  [--concurrency 32] [--seconds 20] [--rate 2000] [--students 10000] [--unexplained 0.0]`
+//!
+//! `--unexplained F`: the share of answers no procedure explains (they go PENDING, to the
+//! asynchronous classifier); the rest are two right answers for one borrow bug.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +22,7 @@ struct Args {
     seconds: u64,
     rate: Option<f64>,
     students: u64,
+    unexplained: f64,
 }
 
 fn parse_args() -> Args {
@@ -29,6 +33,7 @@ fn parse_args() -> Args {
         seconds: 20,
         rate: None,
         students: 10_000,
+        unexplained: 0.0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -40,22 +45,32 @@ fn parse_args() -> Args {
             "--seconds" => a.seconds = value.parse().expect("--seconds"),
             "--rate" => a.rate = Some(value.parse().expect("--rate")),
             "--students" => a.students = value.parse().expect("--students"),
+            "--unexplained" => a.unexplained = value.parse().expect("--unexplained"),
             _ => panic!("unknown flag {flag}"),
         }
     }
     a
 }
 
-fn body(n: u64, students: u64) -> String {
+fn body(n: u64, students: u64, unexplained: f64) -> String {
     let student = n.wrapping_mul(2_654_435_761) % students;
     let (a, b) = (50 + n % 900, 10 + n % 40);
+    // Spread over n so that any share is met exactly over 1000 requests.
+    let odd = ((n % 1000) as f64) < unexplained * 1000.0;
+    let answer = if odd {
+        (a - b) * 7 + 3
+    } else if n.is_multiple_of(3) {
+        a - b
+    } else {
+        a - b + 10
+    };
     json!({
         "studentId": format!("stu_{student}"),
         "topicCode": "T-SUB-BORROW",
         "courseId": "crs_bench",
         "rawSteps": [{"expression": format!("{a} - {b}"), "isFinal": true}],
         "expectedAnswer": a - b,
-        "studentAnswer": if n.is_multiple_of(3) { a - b } else { a - b + 10 },
+        "studentAnswer": answer,
         "minuend": a,
         "subtrahend": b
     })
@@ -107,7 +122,7 @@ async fn main() {
                     .post(format!("{}/attempts", args.url))
                     .bearer_auth(&args.token)
                     .header("content-type", "application/json")
-                    .body(body(n, args.students))
+                    .body(body(n, args.students, args.unexplained))
                     .send()
                     .await;
                 match r {

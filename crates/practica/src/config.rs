@@ -39,7 +39,8 @@ pub struct Config {
     /// `json` (default) or `text` logs.
     pub log_format: String,
     /// Jobs this process runs at once (classification, later solving, OCR…); 0 runs none here
-    /// (another `practica worker` process does).
+    /// (another `practica worker` process does). Jobs mostly wait (on a model, on the
+    /// database), so this is well above the core count.
     pub workers: usize,
     /// A claimed job's lease; a worker that stops renewing it loses the job to the sweeper.
     pub job_lease_secs: u64,
@@ -89,7 +90,7 @@ impl Default for Config {
             body_limit_bytes: 1 << 20,
             diagnosis_threshold: 0.5,
             log_format: "json".to_string(),
-            workers: 2,
+            workers: 16,
             job_lease_secs: 60,
             job_max_attempts: 5,
             job_backoff_ms: 1_000,

@@ -96,7 +96,7 @@ pub struct WorkerOptions {
 impl Default for WorkerOptions {
     fn default() -> Self {
         WorkerOptions {
-            concurrency: 2,
+            concurrency: 16,
             lease: Duration::from_secs(60),
             poll: Duration::from_millis(500),
             backoff_base: Duration::from_secs(1),
