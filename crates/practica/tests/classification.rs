@@ -137,6 +137,12 @@ async fn the_llm_classifies_with_a_catalog_tag_and_never_sees_who_the_student_is
         assert_eq!(detail["classification"]["rationale"], "The fake picked the first tag.");
 
         assert_eq!(fake.request_count(), 1);
+        let today = time::OffsetDateTime::now_utc().date();
+        assert_eq!(
+            app.state.store.ai_usage(today).await.unwrap(),
+            220,
+            "the provider's token count"
+        );
         let request = fake.requests.lock().unwrap()[0].to_string();
         assert!(!request.contains("stu_secret_42"), "no student id in the prompt");
         assert!(!request.contains("crs_1"), "no course id in the prompt");
@@ -182,6 +188,35 @@ async fn a_provider_that_keeps_failing_ends_in_unclassified_with_the_last_error(
         assert_eq!(job.attempts, 3);
         assert!(job.last_error.unwrap_or_default().contains("503"));
         assert_eq!(fake.request_count(), 3, "one call per attempt, none after the job died");
+    }
+}
+
+#[tokio::test]
+async fn a_spent_budget_makes_no_call_and_the_attempt_still_ends_classified() {
+    for backend in backends() {
+        let fake = fake_llm::start(Behaviour::FirstCode, Duration::ZERO).await;
+        let url = fake.base_url.clone();
+        let app = TestApp::spawn_with(backend, move |c| {
+            c.llm_base_url = Some(url);
+            // Less than one call's estimate: nothing may be sent.
+            c.llm_daily_token_budget = Some(100);
+            c.job_max_attempts = 2;
+            c.job_backoff_ms = 50;
+            c.job_poll_ms = 20;
+        })
+        .await;
+        let admin = app.token("adm", Role::Admin);
+        let (_, created) = app.post("/attempts", &admin, &unexplained("stu_a")).await;
+        let id = created["attemptId"].as_str().unwrap().to_string();
+        let status = await_classified(&app, &id, &admin, Duration::from_secs(15)).await;
+        assert_eq!(status["errorTagCode"], "UNCLASSIFIED");
+        let (_, detail) = app.get(&format!("/attempts/{id}/detail"), &admin).await;
+        let reason = detail["classification"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(reason.contains("budget"), "{reason}");
+        assert_eq!(fake.request_count(), 0, "no request once the budget is spent");
     }
 }
 
