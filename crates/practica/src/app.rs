@@ -202,6 +202,7 @@ impl App {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let workers = tokio::spawn(self.workers().run(stop_rx.clone()));
+        let refresher = tokio::spawn(refresh_catalog(self.state.clone(), stop_rx.clone()));
         let relay = self
             .state
             .config
@@ -212,6 +213,7 @@ impl App {
             .await;
         let _ = stop_tx.send(true);
         workers.await?;
+        refresher.await?;
         if let Some(relay) = relay {
             relay.await?;
         }
@@ -227,15 +229,36 @@ impl App {
         tracing::info!(owner = workers.owner(), "worker running");
         eprintln!("practica worker {} running", workers.owner());
         let workers = tokio::spawn(workers.run(stop_rx.clone()));
+        let refresher = tokio::spawn(refresh_catalog(self.state.clone(), stop_rx.clone()));
         let relay = (self.state.config.relay_enabled && self.state.nats.is_some())
             .then(|| tokio::spawn(self.relay.run(stop_rx)));
         shutdown.await;
         let _ = stop_tx.send(true);
         workers.await?;
+        refresher.await?;
         if let Some(relay) = relay {
             relay.await?;
         }
         Ok(())
+    }
+}
+
+/// How often a process re-reads the catalog: a content import in one process reaches the
+/// others sharing the database within this time.
+const CATALOG_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn refresh_catalog(state: AppState, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(CATALOG_REFRESH);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = state.catalog.refresh(state.store.as_ref()).await {
+            tracing::warn!(error = %e, "refreshing the catalog failed");
+        }
     }
 }
 
