@@ -3,6 +3,7 @@
 
 mod content_sql;
 mod group_commit;
+mod jobs_sql;
 pub mod postgres;
 mod postgres_jobs;
 mod postgres_writer;

@@ -18,9 +18,7 @@ pub(super) async fn insert_jobs(tx: &mut PgConnection, jobs: &[&NewJob]) -> Resu
         return Ok(0);
     }
     let now = OffsetDateTime::now_utc();
-    let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-        "INSERT INTO job (id, kind, dedupe_key, payload, status, attempts, max_attempts, run_after, created_at, updated_at) ",
-    );
+    let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(super::jobs_sql::INSERT_JOBS);
     q.push_values(jobs, |mut row, j| {
         row.push_bind(j.id)
             .push_bind(j.kind.clone())
@@ -66,15 +64,12 @@ fn job_record(r: PgRow) -> Result<JobRecord> {
 /// Marks a job done inside the caller's transaction, if `owner` still holds it. The owner stays
 /// on the row: who ran it.
 async fn complete_in(tx: &mut PgConnection, id: Uuid, owner: &str, now: OffsetDateTime) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE job SET status = 'done', lease_until = NULL, finished_at = $3, updated_at = $3 \
-         WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
-    )
-    .bind(id)
-    .bind(owner)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let done = sqlx::query(super::jobs_sql::COMPLETE_JOB)
+        .bind(id)
+        .bind(owner)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -114,13 +109,12 @@ impl JobStore for PgStore {
     }
 
     async fn extend_lease(&self, id: Uuid, owner: &str, lease_until: OffsetDateTime) -> Result<bool> {
-        let r =
-            sqlx::query("UPDATE job SET lease_until = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'running'")
-                .bind(id)
-                .bind(owner)
-                .bind(lease_until)
-                .execute(&self.pool)
-                .await?;
+        let r = sqlx::query(super::jobs_sql::EXTEND_LEASE)
+            .bind(id)
+            .bind(owner)
+            .bind(lease_until)
+            .execute(&self.pool)
+            .await?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -130,25 +124,17 @@ impl JobStore for PgStore {
                 let mut conn = self.pool.acquire().await?;
                 return complete_in(&mut conn, id, owner, now).await;
             }
-            JobOutcome::Retry { error, run_after } => sqlx::query(
-                "UPDATE job SET status = 'queued', lease_owner = NULL, lease_until = NULL, last_error = $3, \
-                   run_after = $4, updated_at = $5 \
-                 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
-            )
-            .bind(id)
-            .bind(owner)
-            .bind(error)
-            .bind(run_after)
-            .bind(now),
-            JobOutcome::Dead { error } => sqlx::query(
-                "UPDATE job SET status = 'dead', lease_until = NULL, last_error = $3, \
-                   finished_at = $4, updated_at = $4 \
-                 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
-            )
-            .bind(id)
-            .bind(owner)
-            .bind(error)
-            .bind(now),
+            JobOutcome::Retry { error, run_after } => sqlx::query(super::jobs_sql::RETRY_JOB)
+                .bind(id)
+                .bind(owner)
+                .bind(error)
+                .bind(run_after)
+                .bind(now),
+            JobOutcome::Dead { error } => sqlx::query(super::jobs_sql::BURY_JOB)
+                .bind(id)
+                .bind(owner)
+                .bind(error)
+                .bind(now),
         }
         .execute(&self.pool)
         .await?;
@@ -156,27 +142,18 @@ impl JobStore for PgStore {
     }
 
     async fn sweep_expired_leases(&self, now: OffsetDateTime) -> Result<Swept> {
-        let requeued = sqlx::query(
-            "UPDATE job SET status = 'queued', lease_owner = NULL, lease_until = NULL, run_after = $1, updated_at = $1, \
-               last_error = COALESCE(last_error, 'lease expired') \
-             WHERE status = 'running' AND lease_until < $1 AND attempts < max_attempts",
-        )
-        .bind(now)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        let dead = sqlx::query(
-            "UPDATE job SET status = 'dead', lease_owner = NULL, lease_until = NULL, finished_at = $1, updated_at = $1, \
-               last_error = 'lease expired on the last attempt' \
-             WHERE status = 'running' AND lease_until < $1 AND attempts >= max_attempts \
-             RETURNING id, kind, payload, attempts, max_attempts, created_at",
-        )
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(claimed)
-        .collect::<Result<Vec<_>>>()?;
+        let requeued = sqlx::query(super::jobs_sql::REQUEUE_EXPIRED)
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        let dead = sqlx::query(super::jobs_sql::BURY_EXPIRED)
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(claimed)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Swept { requeued, dead })
     }
 
@@ -205,17 +182,15 @@ impl JobStore for PgStore {
     }
 
     async fn purge_done_jobs(&self, before: OffsetDateTime) -> Result<u64> {
-        Ok(
-            sqlx::query("DELETE FROM job WHERE status = 'done' AND finished_at < $1")
-                .bind(before)
-                .execute(&self.pool)
-                .await?
-                .rows_affected(),
-        )
+        Ok(sqlx::query(super::jobs_sql::PURGE_DONE)
+            .bind(before)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     async fn job(&self, id: Uuid) -> Result<Option<JobRecord>> {
-        sqlx::query("SELECT * FROM job WHERE id = $1")
+        sqlx::query(super::jobs_sql::JOB_BY_ID)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -224,7 +199,7 @@ impl JobStore for PgStore {
     }
 
     async fn job_by_key(&self, dedupe_key: &str) -> Result<Option<JobRecord>> {
-        sqlx::query("SELECT * FROM job WHERE dedupe_key = $1")
+        sqlx::query(super::jobs_sql::JOB_BY_KEY)
             .bind(dedupe_key)
             .fetch_optional(&self.pool)
             .await?
@@ -242,22 +217,18 @@ impl ClassificationStore for PgStore {
         job: Option<(Uuid, &str)>,
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE attempt SET status = 'CLASSIFIED', error_tag_code = $2, error_subtag = $3, classifier_source = $4, \
-               classifier_name = $5, confidence = $6, classification = $7, classified_at = $8 \
-             WHERE id = $1 AND status = 'PENDING'",
-        )
-        .bind(c.attempt_id)
-        .bind(&c.error_tag_code)
-        .bind(&c.error_subtag)
-        .bind(c.source.as_str())
-        .bind(&c.classifier_name)
-        .bind(c.confidence)
-        .bind(&c.details)
-        .bind(c.classified_at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
+        let updated = sqlx::query(super::jobs_sql::CLASSIFY_ATTEMPT)
+            .bind(c.attempt_id)
+            .bind(&c.error_tag_code)
+            .bind(&c.error_subtag)
+            .bind(c.source.as_str())
+            .bind(&c.classifier_name)
+            .bind(c.confidence)
+            .bind(&c.details)
+            .bind(c.classified_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
             == 1;
         if updated {
             // Same ordering rule as the attempts' own events (see postgres_writer).
@@ -266,16 +237,14 @@ impl ClassificationStore for PgStore {
                 .bind(&event.ordering_key)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(
-                "INSERT INTO outbox (event_id, event_type, ordering_key, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(event.event_id)
-            .bind(&event.event_type)
-            .bind(&event.ordering_key)
-            .bind(&event.payload)
-            .bind(c.classified_at)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(super::jobs_sql::INSERT_EVENT)
+                .bind(event.event_id)
+                .bind(&event.event_type)
+                .bind(&event.ordering_key)
+                .bind(&event.payload)
+                .bind(c.classified_at)
+                .execute(&mut *tx)
+                .await?;
         }
         if let Some((id, owner)) = job {
             complete_in(&mut tx, id, owner, c.classified_at).await?;
@@ -285,25 +254,18 @@ impl ClassificationStore for PgStore {
     }
 
     async fn pending_before(&self, before: OffsetDateTime, limit: i64) -> Result<Vec<Uuid>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM attempt WHERE status = 'PENDING' AND created_at < $1 ORDER BY created_at LIMIT $2",
-        )
-        .bind(before)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(sqlx::query_scalar(super::jobs_sql::PENDING_BEFORE)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     async fn signature_tally(&self, signature: &str) -> Result<Vec<SignatureTally>> {
-        let rows = sqlx::query(
-            "SELECT r.error_tag_code, COUNT(*) AS reports, COUNT(DISTINCT r.reporter_id) AS reporters \
-             FROM attempt_report r JOIN attempt a ON a.id = r.attempt_id \
-             WHERE a.signature = $1 AND r.reporter_role IN ('teacher', 'admin') \
-             GROUP BY r.error_tag_code ORDER BY reports DESC, r.error_tag_code",
-        )
-        .bind(signature)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(super::jobs_sql::SIGNATURE_TALLY)
+            .bind(signature)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter()
             .map(|r| {
                 Ok(SignatureTally {
@@ -316,25 +278,20 @@ impl ClassificationStore for PgStore {
     }
 
     async fn upsert_learned_rule(&self, rule: &LearnedRule) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO learned_rule (signature, error_tag_code, reports, reporters, agreement, learned_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (signature) DO UPDATE SET \
-               error_tag_code = excluded.error_tag_code, reports = excluded.reports, reporters = excluded.reporters, \
-               agreement = excluded.agreement, learned_at = excluded.learned_at",
-        )
-        .bind(&rule.signature)
-        .bind(&rule.error_tag_code)
-        .bind(rule.reports as i32)
-        .bind(rule.reporters as i32)
-        .bind(rule.agreement)
-        .bind(rule.learned_at)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(super::jobs_sql::UPSERT_LEARNED_RULE)
+            .bind(&rule.signature)
+            .bind(&rule.error_tag_code)
+            .bind(rule.reports as i32)
+            .bind(rule.reporters as i32)
+            .bind(rule.agreement)
+            .bind(rule.learned_at)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     async fn learned_rules(&self) -> Result<Vec<LearnedRule>> {
-        let rows = sqlx::query("SELECT * FROM learned_rule ORDER BY signature")
+        let rows = sqlx::query(super::jobs_sql::LEARNED_RULES)
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter()
@@ -352,7 +309,7 @@ impl ClassificationStore for PgStore {
     }
 
     async fn delete_learned_rule(&self, signature: &str) -> Result<()> {
-        sqlx::query("DELETE FROM learned_rule WHERE signature = $1")
+        sqlx::query(super::jobs_sql::DELETE_LEARNED_RULE)
             .bind(signature)
             .execute(&self.pool)
             .await?;
@@ -395,17 +352,13 @@ impl ClassificationStore for PgStore {
 
     async fn add_ai_usage(&self, day: time::Date, model: &str, calls: i64, tokens: i64) -> Result<i64> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO ai_usage (day, model, calls, tokens) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (day, model) DO UPDATE SET calls = ai_usage.calls + excluded.calls, \
-               tokens = ai_usage.tokens + excluded.tokens",
-        )
-        .bind(day)
-        .bind(model)
-        .bind(calls)
-        .bind(tokens)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(super::jobs_sql::ADD_AI_USAGE)
+            .bind(day)
+            .bind(model)
+            .bind(calls)
+            .bind(tokens)
+            .execute(&mut *tx)
+            .await?;
         let total: Option<i64> = sqlx::query_scalar("SELECT SUM(tokens)::bigint FROM ai_usage WHERE day = $1")
             .bind(day)
             .fetch_one(&mut *tx)

@@ -27,9 +27,7 @@ pub(super) async fn insert_jobs(tx: &mut SqliteConnection, jobs: &[&NewJob]) -> 
         return Ok(0);
     }
     let now = ms(OffsetDateTime::now_utc());
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO job (id, kind, dedupe_key, payload, status, attempts, max_attempts, run_after, created_at, updated_at) ",
-    );
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(super::jobs_sql::INSERT_JOBS);
     q.push_values(jobs, |mut row, j| {
         row.push_bind(j.id.to_string())
             .push_bind(j.kind.clone())
@@ -75,15 +73,12 @@ fn job_record(r: SqliteRow) -> Result<JobRecord> {
 /// Marks a job done inside the caller's transaction, if `owner` still holds it. The owner stays
 /// on the row: who ran it.
 async fn complete_in(tx: &mut SqliteConnection, id: Uuid, owner: &str, now: OffsetDateTime) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE job SET status = 'done', lease_until = NULL, finished_at = $3, updated_at = $3 \
-         WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
-    )
-    .bind(id.to_string())
-    .bind(owner)
-    .bind(ms(now))
-    .execute(&mut *tx)
-    .await?;
+    let done = sqlx::query(super::jobs_sql::COMPLETE_JOB)
+        .bind(id.to_string())
+        .bind(owner)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -125,13 +120,12 @@ impl JobStore for SqliteStore {
     }
 
     async fn extend_lease(&self, id: Uuid, owner: &str, lease_until: OffsetDateTime) -> Result<bool> {
-        let r =
-            sqlx::query("UPDATE job SET lease_until = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'running'")
-                .bind(id.to_string())
-                .bind(owner)
-                .bind(ms(lease_until))
-                .execute(&self.write)
-                .await?;
+        let r = sqlx::query(super::jobs_sql::EXTEND_LEASE)
+            .bind(id.to_string())
+            .bind(owner)
+            .bind(ms(lease_until))
+            .execute(&self.write)
+            .await?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -141,25 +135,17 @@ impl JobStore for SqliteStore {
                 let mut conn = self.write.acquire().await?;
                 return complete_in(&mut conn, id, owner, now).await;
             }
-            JobOutcome::Retry { error, run_after } => sqlx::query(
-                "UPDATE job SET status = 'queued', lease_owner = NULL, lease_until = NULL, last_error = $3, \
-                   run_after = $4, updated_at = $5 \
-                 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
-            )
-            .bind(id.to_string())
-            .bind(owner)
-            .bind(error)
-            .bind(ms(*run_after))
-            .bind(ms(now)),
-            JobOutcome::Dead { error } => sqlx::query(
-                "UPDATE job SET status = 'dead', lease_until = NULL, last_error = $3, \
-                   finished_at = $4, updated_at = $4 \
-                 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
-            )
-            .bind(id.to_string())
-            .bind(owner)
-            .bind(error)
-            .bind(ms(now)),
+            JobOutcome::Retry { error, run_after } => sqlx::query(super::jobs_sql::RETRY_JOB)
+                .bind(id.to_string())
+                .bind(owner)
+                .bind(error)
+                .bind(ms(*run_after))
+                .bind(ms(now)),
+            JobOutcome::Dead { error } => sqlx::query(super::jobs_sql::BURY_JOB)
+                .bind(id.to_string())
+                .bind(owner)
+                .bind(error)
+                .bind(ms(now)),
         }
         .execute(&self.write)
         .await?;
@@ -169,27 +155,18 @@ impl JobStore for SqliteStore {
     async fn sweep_expired_leases(&self, now: OffsetDateTime) -> Result<Swept> {
         let now = ms(now);
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-        let requeued = sqlx::query(
-            "UPDATE job SET status = 'queued', lease_owner = NULL, lease_until = NULL, run_after = $1, updated_at = $1, \
-               last_error = COALESCE(last_error, 'lease expired') \
-             WHERE status = 'running' AND lease_until < $1 AND attempts < max_attempts",
-        )
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let dead = sqlx::query(
-            "UPDATE job SET status = 'dead', lease_owner = NULL, lease_until = NULL, finished_at = $1, updated_at = $1, \
-               last_error = 'lease expired on the last attempt' \
-             WHERE status = 'running' AND lease_until < $1 AND attempts >= max_attempts \
-             RETURNING id, kind, payload, attempts, max_attempts, created_at",
-        )
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(claimed)
-        .collect::<Result<Vec<_>>>()?;
+        let requeued = sqlx::query(super::jobs_sql::REQUEUE_EXPIRED)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let dead = sqlx::query(super::jobs_sql::BURY_EXPIRED)
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(claimed)
+            .collect::<Result<Vec<_>>>()?;
         tx.commit().await?;
         Ok(Swept { requeued, dead })
     }
@@ -219,17 +196,15 @@ impl JobStore for SqliteStore {
     }
 
     async fn purge_done_jobs(&self, before: OffsetDateTime) -> Result<u64> {
-        Ok(
-            sqlx::query("DELETE FROM job WHERE status = 'done' AND finished_at < $1")
-                .bind(ms(before))
-                .execute(&self.write)
-                .await?
-                .rows_affected(),
-        )
+        Ok(sqlx::query(super::jobs_sql::PURGE_DONE)
+            .bind(ms(before))
+            .execute(&self.write)
+            .await?
+            .rows_affected())
     }
 
     async fn job(&self, id: Uuid) -> Result<Option<JobRecord>> {
-        sqlx::query("SELECT * FROM job WHERE id = $1")
+        sqlx::query(super::jobs_sql::JOB_BY_ID)
             .bind(id.to_string())
             .fetch_optional(&self.read)
             .await?
@@ -238,7 +213,7 @@ impl JobStore for SqliteStore {
     }
 
     async fn job_by_key(&self, dedupe_key: &str) -> Result<Option<JobRecord>> {
-        sqlx::query("SELECT * FROM job WHERE dedupe_key = $1")
+        sqlx::query(super::jobs_sql::JOB_BY_KEY)
             .bind(dedupe_key)
             .fetch_optional(&self.read)
             .await?
@@ -256,34 +231,28 @@ impl ClassificationStore for SqliteStore {
         job: Option<(Uuid, &str)>,
     ) -> Result<bool> {
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-        let updated = sqlx::query(
-            "UPDATE attempt SET status = 'CLASSIFIED', error_tag_code = $2, error_subtag = $3, classifier_source = $4, \
-               classifier_name = $5, confidence = $6, classification = $7, classified_at = $8 \
-             WHERE id = $1 AND status = 'PENDING'",
-        )
-        .bind(c.attempt_id.to_string())
-        .bind(&c.error_tag_code)
-        .bind(&c.error_subtag)
-        .bind(c.source.as_str())
-        .bind(&c.classifier_name)
-        .bind(c.confidence)
-        .bind(c.details.to_string())
-        .bind(ts(c.classified_at))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if updated {
-            sqlx::query(
-                "INSERT INTO outbox (event_id, event_type, ordering_key, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(event.event_id.to_string())
-            .bind(&event.event_type)
-            .bind(&event.ordering_key)
-            .bind(event.payload.to_string())
+        let updated = sqlx::query(super::jobs_sql::CLASSIFY_ATTEMPT)
+            .bind(c.attempt_id.to_string())
+            .bind(&c.error_tag_code)
+            .bind(&c.error_subtag)
+            .bind(c.source.as_str())
+            .bind(&c.classifier_name)
+            .bind(c.confidence)
+            .bind(c.details.to_string())
             .bind(ts(c.classified_at))
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected()
+            == 1;
+        if updated {
+            sqlx::query(super::jobs_sql::INSERT_EVENT)
+                .bind(event.event_id.to_string())
+                .bind(&event.event_type)
+                .bind(&event.ordering_key)
+                .bind(event.payload.to_string())
+                .bind(ts(c.classified_at))
+                .execute(&mut *tx)
+                .await?;
         }
         if let Some((id, owner)) = job {
             complete_in(&mut tx, id, owner, c.classified_at).await?;
@@ -293,26 +262,19 @@ impl ClassificationStore for SqliteStore {
     }
 
     async fn pending_before(&self, before: OffsetDateTime, limit: i64) -> Result<Vec<Uuid>> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM attempt WHERE status = 'PENDING' AND created_at < $1 ORDER BY created_at LIMIT $2",
-        )
-        .bind(ts(before))
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
+        let ids: Vec<String> = sqlx::query_scalar(super::jobs_sql::PENDING_BEFORE)
+            .bind(ts(before))
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await?;
         ids.iter().map(|s| parse_uuid(s)).collect()
     }
 
     async fn signature_tally(&self, signature: &str) -> Result<Vec<SignatureTally>> {
-        let rows = sqlx::query(
-            "SELECT r.error_tag_code, COUNT(*) AS reports, COUNT(DISTINCT r.reporter_id) AS reporters \
-             FROM attempt_report r JOIN attempt a ON a.id = r.attempt_id \
-             WHERE a.signature = $1 AND r.reporter_role IN ('teacher', 'admin') \
-             GROUP BY r.error_tag_code ORDER BY reports DESC, r.error_tag_code",
-        )
-        .bind(signature)
-        .fetch_all(&self.read)
-        .await?;
+        let rows = sqlx::query(super::jobs_sql::SIGNATURE_TALLY)
+            .bind(signature)
+            .fetch_all(&self.read)
+            .await?;
         rows.into_iter()
             .map(|r| {
                 Ok(SignatureTally {
@@ -325,25 +287,20 @@ impl ClassificationStore for SqliteStore {
     }
 
     async fn upsert_learned_rule(&self, rule: &LearnedRule) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO learned_rule (signature, error_tag_code, reports, reporters, agreement, learned_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (signature) DO UPDATE SET \
-               error_tag_code = excluded.error_tag_code, reports = excluded.reports, reporters = excluded.reporters, \
-               agreement = excluded.agreement, learned_at = excluded.learned_at",
-        )
-        .bind(&rule.signature)
-        .bind(&rule.error_tag_code)
-        .bind(rule.reports)
-        .bind(rule.reporters)
-        .bind(rule.agreement)
-        .bind(ts(rule.learned_at))
-        .execute(&self.write)
-        .await?;
+        sqlx::query(super::jobs_sql::UPSERT_LEARNED_RULE)
+            .bind(&rule.signature)
+            .bind(&rule.error_tag_code)
+            .bind(rule.reports)
+            .bind(rule.reporters)
+            .bind(rule.agreement)
+            .bind(ts(rule.learned_at))
+            .execute(&self.write)
+            .await?;
         Ok(())
     }
 
     async fn learned_rules(&self) -> Result<Vec<LearnedRule>> {
-        let rows = sqlx::query("SELECT * FROM learned_rule ORDER BY signature")
+        let rows = sqlx::query(super::jobs_sql::LEARNED_RULES)
             .fetch_all(&self.read)
             .await?;
         rows.into_iter()
@@ -361,7 +318,7 @@ impl ClassificationStore for SqliteStore {
     }
 
     async fn delete_learned_rule(&self, signature: &str) -> Result<()> {
-        sqlx::query("DELETE FROM learned_rule WHERE signature = $1")
+        sqlx::query(super::jobs_sql::DELETE_LEARNED_RULE)
             .bind(signature)
             .execute(&self.write)
             .await?;
@@ -405,17 +362,13 @@ impl ClassificationStore for SqliteStore {
     async fn add_ai_usage(&self, day: time::Date, model: &str, calls: i64, tokens: i64) -> Result<i64> {
         let day = day.to_string();
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query(
-            "INSERT INTO ai_usage (day, model, calls, tokens) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (day, model) DO UPDATE SET calls = ai_usage.calls + excluded.calls, \
-               tokens = ai_usage.tokens + excluded.tokens",
-        )
-        .bind(&day)
-        .bind(model)
-        .bind(calls)
-        .bind(tokens)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(super::jobs_sql::ADD_AI_USAGE)
+            .bind(&day)
+            .bind(model)
+            .bind(calls)
+            .bind(tokens)
+            .execute(&mut *tx)
+            .await?;
         let total: Option<i64> = sqlx::query_scalar("SELECT SUM(tokens) FROM ai_usage WHERE day = $1")
             .bind(&day)
             .fetch_one(&mut *tx)
