@@ -294,7 +294,7 @@ async fn create_attempt(
         Some(rule) => (
             rule.error_tag_code.clone(),
             None,
-            crate::classify::learned_confidence(rule.reports, rule.agreement),
+            crate::feedback::learned_confidence(rule.reports, rule.agreement),
             crate::feedback::LEARNED_CLASSIFIER.to_string(),
         ),
         None => (

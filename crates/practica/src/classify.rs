@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::attempts::ENGINE_NAME;
 use crate::catalog::Catalog;
-use crate::feedback::{LEARNED_CLASSIFIER, LearnedRules};
+use crate::feedback::{LEARNED_CLASSIFIER, LearnedRules, learned_confidence};
 use crate::jobs::{JobFailure, JobHandler};
 use crate::llm::{Budget, ChatModel};
 use crate::llm_classifier::{self, ProblemForPrompt, TagChoice};
@@ -298,13 +298,6 @@ impl Classifier {
         }
         Ok(())
     }
-}
-
-/// The confidence of a learned tag: the reports' agreement, discounted while they are few
-/// (Laplace: 3 agreeing reports give 0.8, 10 give 0.92).
-pub fn learned_confidence(reports: i64, agreement: f64) -> f64 {
-    let n = reports.max(0) as f64;
-    ((agreement * n + 1.0) / (n + 2.0)).clamp(0.0, 1.0)
 }
 
 fn operands(body: &AttemptBody) -> Option<(String, String)> {

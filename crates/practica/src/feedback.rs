@@ -18,6 +18,13 @@ use crate::storage::{LearnedRule, SignatureTally, Store, StoreError};
 /// The `classifier` of an attempt classified by a learned rule.
 pub const LEARNED_CLASSIFIER: &str = "learned-from-reports";
 
+/// The confidence of a learned tag: the reports' agreement, discounted while they are few
+/// (Laplace: 3 agreeing reports give 0.8, 10 give 0.92).
+pub fn learned_confidence(reports: i64, agreement: f64) -> f64 {
+    let n = reports.max(0) as f64;
+    ((agreement * n + 1.0) / (n + 2.0)).clamp(0.0, 1.0)
+}
+
 /// When reports agree enough to teach.
 #[derive(Clone, Copy, Debug)]
 pub struct LearningPolicy {
