@@ -1,5 +1,17 @@
 //! Bayesian Knowledge Tracing: the probability that a student knows a topic, updated after each
-//! attempt. Pure: the service stores the result.
+//! attempt, and the fitting of its parameters from response data (EM), with the metrics to
+//! evaluate a fit and a synthetic-data generator. Pure: the service stores the result.
+
+mod csv;
+mod fit;
+mod metrics;
+mod sequences;
+pub mod synth;
+
+pub use csv::{CsvError, RowError, read_csv};
+pub use fit::{FitOptions, FitResult, PARAM_MAX, PARAM_MIN, fit_all, fit_from, fit_skill};
+pub use metrics::{auc, log_likelihood, predict, rmse};
+pub use sequences::{Sequences, Skills};
 
 use serde::{Deserialize, Serialize};
 
