@@ -1,6 +1,7 @@
 //! `practica`: the attempts engine of practice platforms — the service and its command line.
 
 mod diagnose;
+mod mastery_cli;
 
 // glibc's allocator spends a sixth of a loaded server's time in malloc/free across threads;
 // mimalloc's thread-local heaps do not.
@@ -98,6 +99,18 @@ enum Command {
     /// Diagnose answers: which misconception produced them (one attempt from flags, or a JSONL
     /// batch of `POST /attempts` bodies).
     Diagnose(diagnose::Args),
+    /// Bayesian Knowledge Tracing parameters.
+    Mastery {
+        #[command(subcommand)]
+        command: MasteryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MasteryCommand {
+    /// Fit BKT parameters (EM with restarts, bounded slip and guess) per skill from a response
+    /// log in pyBKT's CSV columns; prints them as JSON.
+    Fit(mastery_cli::FitArgs),
 }
 
 #[derive(Subcommand)]
@@ -145,6 +158,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Diagnose(args) => diagnose::run(args),
+        Command::Mastery {
+            command: MasteryCommand::Fit(args),
+        } => mastery_cli::fit(args),
         command => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -284,6 +300,6 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Err(e) => Err(e.into()),
             }
         }
-        Command::Diagnose(_) => unreachable!("handled without a runtime"),
+        Command::Diagnose(_) | Command::Mastery { .. } => unreachable!("handled without a runtime"),
     }
 }
