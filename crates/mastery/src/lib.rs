@@ -115,3 +115,107 @@ mod tests {
         );
     }
 }
+
+/// Where a probability of knowing a topic stands, for teachers and dashboards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Level {
+    AtRisk,
+    Developing,
+    Proficient,
+    Mastered,
+}
+
+/// The cut-offs between levels: below `at_risk` is at risk, below `developing` developing,
+/// below `proficient` proficient, the rest mastered.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cutoffs {
+    pub at_risk: f64,
+    pub developing: f64,
+    pub proficient: f64,
+}
+
+impl Default for Cutoffs {
+    fn default() -> Self {
+        Cutoffs {
+            at_risk: 0.4,
+            developing: 0.6,
+            proficient: 0.95,
+        }
+    }
+}
+
+impl Cutoffs {
+    /// Increasing and inside (0, 1].
+    pub fn is_valid(&self) -> bool {
+        0.0 < self.at_risk
+            && self.at_risk < self.developing
+            && self.developing < self.proficient
+            && self.proficient <= 1.0
+    }
+
+    pub fn level(&self, p_known: f64) -> Level {
+        if p_known < self.at_risk {
+            Level::AtRisk
+        } else if p_known < self.developing {
+            Level::Developing
+        } else if p_known < self.proficient {
+            Level::Proficient
+        } else {
+            Level::Mastered
+        }
+    }
+}
+
+/// How mastery moved over a window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Up,
+    Flat,
+    Down,
+}
+
+/// A change of less than this is flat: one attempt moves p_known by more than that.
+pub const TREND_FLAT: f64 = 0.02;
+
+/// The change from `before` to `now` and its direction.
+pub fn trend(before: f64, now: f64) -> (f64, Direction) {
+    let delta = now - before;
+    let direction = if delta > TREND_FLAT {
+        Direction::Up
+    } else if delta < -TREND_FLAT {
+        Direction::Down
+    } else {
+        Direction::Flat
+    };
+    (delta, direction)
+}
+
+#[cfg(test)]
+mod level_tests {
+    use super::*;
+
+    #[test]
+    fn levels_follow_the_cutoffs() {
+        let c = Cutoffs::default();
+        assert!(c.is_valid());
+        assert_eq!(c.level(0.0), Level::AtRisk);
+        assert_eq!(c.level(0.399), Level::AtRisk);
+        assert_eq!(c.level(0.4), Level::Developing);
+        assert_eq!(c.level(0.6), Level::Proficient);
+        assert_eq!(c.level(0.95), Level::Mastered);
+        assert!(
+            !Cutoffs {
+                at_risk: 0.6,
+                developing: 0.4,
+                proficient: 0.9
+            }
+            .is_valid()
+        );
+        assert_eq!(trend(0.3, 0.5).1, Direction::Up);
+        assert_eq!(trend(0.5, 0.49).1, Direction::Flat);
+        assert_eq!(trend(0.5, 0.3).1, Direction::Down);
+        assert_eq!(serde_json::to_value(Level::AtRisk).unwrap(), "AT_RISK");
+    }
+}

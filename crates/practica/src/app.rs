@@ -26,7 +26,7 @@ use crate::feedback::{LearnedRules, LearningPolicy};
 use crate::jobs::Workers;
 use crate::llm::{ChatModel, OpenAiCompatible, OpenAiConfig};
 use crate::storage::{self, Store};
-use crate::{adhoc, admin, attempts, catalog, ops, trace};
+use crate::{adhoc, admin, attempts, catalog, mastery_api, ops, trace};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -56,7 +56,8 @@ pub struct AppState {
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("apiKey" = [])),
     tags((name = "attempts", description = "Exercise attempts"), (name = "catalog", description = "Topics and error tags"),
-         (name = "admin", description = "Content bundles"))
+         (name = "admin", description = "Content bundles, the review queue, jobs"),
+         (name = "mastery", description = "Knowledge tracing: per student, per course, at risk"))
 )]
 struct ApiDoc;
 
@@ -145,6 +146,7 @@ impl App {
             .merge(attempts::router())
             .merge(adhoc::router().layer(DefaultBodyLimit::max(adhoc::MAX_IMAGE_BYTES + 64 * 1024)))
             .merge(catalog::router())
+            .merge(mastery_api::router())
             .merge(admin::router().layer(DefaultBodyLimit::max(admin::MAX_BUNDLE_BYTES)))
             .split_for_parts();
         let state = AppState {

@@ -72,6 +72,11 @@ pub struct Config {
     pub learn_min_reporters: i64,
     /// …with this share of the signature's reports agreeing on the tag.
     pub learn_min_agreement: f64,
+    /// Mastery levels: below the first p_known is at risk, below the second developing, below
+    /// the third proficient, the rest mastered.
+    pub mastery_at_risk_below: f64,
+    pub mastery_developing_below: f64,
+    pub mastery_proficient_below: f64,
 }
 
 impl Default for Config {
@@ -108,6 +113,9 @@ impl Default for Config {
             learn_min_reports: 3,
             learn_min_reporters: 2,
             learn_min_agreement: 0.75,
+            mastery_at_risk_below: 0.4,
+            mastery_developing_below: 0.6,
+            mastery_proficient_below: 0.95,
         }
     }
 }
@@ -165,6 +173,15 @@ impl Config {
                 && config.learn_min_reporters >= 1
                 && (0.5..=1.0).contains(&config.learn_min_agreement),
             "learn_min_reports and learn_min_reporters must be at least 1, learn_min_agreement in [0.5, 1]"
+        );
+        anyhow::ensure!(
+            mastery::Cutoffs {
+                at_risk: config.mastery_at_risk_below,
+                developing: config.mastery_developing_below,
+                proficient: config.mastery_proficient_below,
+            }
+            .is_valid(),
+            "mastery_at_risk_below < mastery_developing_below < mastery_proficient_below must hold, within (0, 1]"
         );
         if let Some(url) = &config.llm_base_url {
             anyhow::ensure!(

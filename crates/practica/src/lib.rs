@@ -16,6 +16,7 @@ pub mod feedback;
 pub mod jobs;
 pub mod llm;
 pub mod llm_classifier;
+pub mod mastery_api;
 pub mod ops;
 pub mod storage;
 pub mod trace;

@@ -4,11 +4,14 @@
 mod content_sql;
 mod group_commit;
 mod jobs_sql;
+mod mastery_sql;
 pub mod postgres;
 mod postgres_jobs;
+mod postgres_mastery;
 mod postgres_writer;
 pub mod sqlite;
 mod sqlite_jobs;
+mod sqlite_mastery;
 mod sqlite_writer;
 
 use async_trait::async_trait;
@@ -584,9 +587,40 @@ pub trait ClassificationStore: Send + Sync {
     async fn ai_usage(&self, day: time::Date) -> Result<i64>;
 }
 
+/// A mastery row as read for dashboards, with its value a week before.
+#[derive(Clone, Debug)]
+pub struct MasteryRow {
+    pub student_id: String,
+    pub topic_code: String,
+    /// "" when the attempts had no course.
+    pub course_id: String,
+    pub p_known: f64,
+    pub attempts: i64,
+    pub last_at: OffsetDateTime,
+    /// The last value recorded at or before the window's start; None when every attempt is
+    /// inside the window (the value before them was the topic's p_init).
+    pub p_before: Option<f64>,
+}
+
+/// Mastery as teachers and students read it.
+#[async_trait]
+pub trait MasteryStore: Send + Sync {
+    /// A student's rows (one course's, when given), with the value at `since`.
+    async fn student_mastery(
+        &self,
+        student_id: &str,
+        course_id: Option<&str>,
+        since: OffsetDateTime,
+    ) -> Result<Vec<MasteryRow>>;
+    /// Every row of a course, with the value at `since`.
+    async fn course_mastery(&self, course_id: &str, since: OffsetDateTime) -> Result<Vec<MasteryRow>>;
+    /// Whether `teacher_id` teaches `course_id`.
+    async fn teaches_course(&self, teacher_id: &str, course_id: &str) -> Result<bool>;
+}
+
 #[async_trait]
 pub trait Store:
-    AttemptStore + IdentityStore + CatalogStore + OutboxStore + ContentStore + JobStore + ClassificationStore
+    AttemptStore + IdentityStore + CatalogStore + OutboxStore + ContentStore + JobStore + ClassificationStore + MasteryStore
 {
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;

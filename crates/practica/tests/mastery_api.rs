@@ -1,0 +1,125 @@
+//! The mastery read API: a student's topics with level and 7-day trend, a course's heatmap,
+//! the students at risk; who may read what.
+
+mod common;
+
+use common::{TestApp, backends};
+use practica::storage::{Profile, Role};
+use serde_json::{Value, json};
+
+fn attempt(student: &str, answer: i64) -> Value {
+    json!({
+        "studentId": student,
+        "topicCode": "T-SUB-BORROW",
+        "courseId": "crs_1",
+        "rawSteps": [],
+        "expectedAnswer": 27,
+        "studentAnswer": answer,
+        "minuend": 53,
+        "subtrahend": 26
+    })
+}
+
+#[tokio::test]
+async fn students_teachers_and_courses_read_mastery() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let store = &app.state.store;
+        for (id, role) in [
+            ("stu_a", Role::Student),
+            ("stu_b", Role::Student),
+            ("tch_1", Role::Teacher),
+            ("tch_2", Role::Teacher),
+        ] {
+            store
+                .upsert_profile(&Profile {
+                    id: id.into(),
+                    name: id.into(),
+                    role,
+                })
+                .await
+                .unwrap();
+        }
+        store.add_course_member("crs_1", "tch_1", Role::Teacher).await.unwrap();
+        store.add_course_member("crs_1", "stu_a", Role::Student).await.unwrap();
+        store.add_course_member("crs_1", "stu_b", Role::Student).await.unwrap();
+        let stu_a = app.token("stu_a", Role::Student);
+        let stu_b = app.token("stu_b", Role::Student);
+        let tch_1 = app.token("tch_1", Role::Teacher);
+        let tch_2 = app.token("tch_2", Role::Teacher);
+        let admin = app.token("adm", Role::Admin);
+        // stu_a keeps making the borrow error; stu_b answers right.
+        for _ in 0..3 {
+            assert_eq!(app.post("/attempts", &stu_a, &attempt("stu_a", 33)).await.0, 201);
+            assert_eq!(app.post("/attempts", &stu_b, &attempt("stu_b", 27)).await.0, 201);
+        }
+        let stored_a = store.mastery("stu_a", "T-SUB-BORROW", "crs_1").await.unwrap().unwrap();
+
+        let (status, mine) = app.get("/mastery/students/stu_a", &stu_a).await;
+        assert_eq!(status, 200, "{mine}");
+        let topic = &mine["topics"][0];
+        assert_eq!(topic["topicCode"], "T-SUB-BORROW");
+        assert_eq!(topic["courseId"], "crs_1");
+        assert_eq!(topic["attempts"], 3);
+        // serde_json parses floats to within an ulp.
+        assert!(
+            (topic["pKnown"].as_f64().unwrap() - stored_a.p_known).abs() < 1e-12,
+            "{topic}"
+        );
+        assert_eq!(topic["level"], "AT_RISK");
+        // Every attempt is inside the window: the trend is from the topic's p_init.
+        let p_init = app.state.catalog.topic("T-SUB-BORROW").unwrap().bkt.p_init;
+        let delta = topic["trend"]["delta"].as_f64().unwrap();
+        assert!((delta - (stored_a.p_known - p_init)).abs() < 1e-9, "{topic}");
+        assert_eq!(topic["trend"]["direction"], "down");
+        assert!(topic["lastAttemptAt"].is_string());
+
+        let (_, b) = app.get("/mastery/students/stu_b", &stu_b).await;
+        assert_eq!(b["topics"][0]["trend"]["direction"], "up", "{b}");
+        assert_ne!(b["topics"][0]["level"], "AT_RISK");
+
+        // Who reads whom.
+        assert_eq!(app.get("/mastery/students/stu_a", &stu_b).await.0, 403);
+        assert_eq!(app.get("/mastery/students/stu_a", &tch_1).await.0, 200);
+        assert_eq!(app.get("/mastery/students/stu_a", &tch_2).await.0, 403);
+        assert_eq!(app.get("/mastery/students/stu_a", &admin).await.0, 200);
+        let (_, other) = app.get("/mastery/students/stu_a?courseId=crs_9", &admin).await;
+        assert_eq!(other["topics"], json!([]), "another course's rows only");
+        let (_, filtered) = app.get("/mastery/students/stu_a?courseId=crs_1", &stu_a).await;
+        assert_eq!(filtered["topics"].as_array().unwrap().len(), 1);
+        let long = "x".repeat(200);
+        assert_eq!(app.get(&format!("/mastery/students/{long}"), &admin).await.0, 422);
+
+        // The heatmap and the at-risk list: the course's teacher and admins only.
+        let (status, heat) = app.get("/mastery/courses/crs_1", &tch_1).await;
+        assert_eq!(status, 200, "{heat}");
+        assert_eq!(heat["topics"], json!(["T-SUB-BORROW"]));
+        let rows = heat["students"].as_array().unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0]["studentId"], "stu_a");
+        assert_eq!(rows[0]["cells"][0]["level"], "AT_RISK");
+        assert_eq!(rows[1]["studentId"], "stu_b");
+        assert_eq!(app.get("/mastery/courses/crs_1", &stu_a).await.0, 403);
+        assert_eq!(app.get("/mastery/courses/crs_1", &tch_2).await.0, 403);
+        assert_eq!(app.get("/mastery/courses/crs_1", &admin).await.0, 200);
+
+        let (status, risk) = app.get("/mastery/courses/crs_1/at-risk", &tch_1).await;
+        assert_eq!(status, 200, "{risk}");
+        let at_risk = risk["students"].as_array().unwrap();
+        assert_eq!(at_risk.len(), 1, "{risk}");
+        assert_eq!(at_risk[0]["studentId"], "stu_a");
+        assert_eq!(at_risk[0]["level"], "AT_RISK");
+        assert_eq!(at_risk[0]["trend"]["direction"], "down");
+        assert_eq!(app.get("/mastery/courses/crs_1/at-risk", &tch_2).await.0, 403);
+
+        // In the OpenAPI document.
+        let (_, doc) = app.get("/openapi.json", &admin).await;
+        for path in [
+            "/mastery/students/{studentId}",
+            "/mastery/courses/{courseId}",
+            "/mastery/courses/{courseId}/at-risk",
+        ] {
+            assert!(doc["paths"][path].is_object(), "{path} documented");
+        }
+    }
+}
