@@ -176,7 +176,7 @@ impl App {
         })
     }
 
-    /// The job workers of this process (classification; later kinds add their handlers).
+    /// The job workers of this process (classification, mastery refits; later kinds add theirs).
     pub fn workers(&self) -> Workers {
         let state = &self.state;
         let classifier = Classifier {
@@ -187,9 +187,16 @@ impl App {
             threshold: state.config.diagnosis_threshold,
             deadline: std::time::Duration::from_secs(state.config.classification_deadline_secs),
         };
+        let refit = crate::refit::RefitJob {
+            store: state.store.clone(),
+            catalog: state.catalog.clone(),
+            every: (state.config.mastery_refit_hours > 0)
+                .then(|| std::time::Duration::from_secs(state.config.mastery_refit_hours * 3600)),
+            min_responses: state.config.mastery_refit_min_responses,
+        };
         Workers::new(
             state.store.clone(),
-            vec![Arc::new(classifier)],
+            vec![Arc::new(classifier), Arc::new(refit)],
             state.config.worker_options(),
             state.jobs_wake.clone(),
         )

@@ -77,6 +77,10 @@ pub struct Config {
     pub mastery_at_risk_below: f64,
     pub mastery_developing_below: f64,
     pub mastery_proficient_below: f64,
+    /// Refit the topics' BKT parameters from the stored attempts this often (a job); 0: never.
+    pub mastery_refit_hours: u64,
+    /// Topics with fewer responses keep their parameters.
+    pub mastery_refit_min_responses: i64,
 }
 
 impl Default for Config {
@@ -116,6 +120,8 @@ impl Default for Config {
             mastery_at_risk_below: 0.4,
             mastery_developing_below: 0.6,
             mastery_proficient_below: 0.95,
+            mastery_refit_hours: 24,
+            mastery_refit_min_responses: 200,
         }
     }
 }

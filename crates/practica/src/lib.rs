@@ -18,6 +18,7 @@ pub mod llm;
 pub mod llm_classifier;
 pub mod mastery_api;
 pub mod ops;
+pub mod refit;
 pub mod storage;
 pub mod trace;
 

@@ -111,6 +111,21 @@ enum MasteryCommand {
     /// Fit BKT parameters (EM with restarts, bounded slip and guess) per skill from a response
     /// log in pyBKT's CSV columns; prints them as JSON.
     Fit(mastery_cli::FitArgs),
+    /// Refit every topic's parameters from the stored attempts and store them (with when and
+    /// on how many responses); prints what changed.
+    Refit {
+        #[command(flatten)]
+        place: Place,
+        /// Fit and print, store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Topics with fewer responses keep their parameters (default: the config's).
+        #[arg(long)]
+        min_responses: Option<i64>,
+        /// EM restarts per topic.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+        restarts: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -300,6 +315,46 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Err(e) => Err(e.into()),
             }
         }
-        Command::Diagnose(_) | Command::Mastery { .. } => unreachable!("handled without a runtime"),
+        Command::Mastery {
+            command:
+                MasteryCommand::Refit {
+                    place,
+                    dry_run,
+                    min_responses,
+                    restarts,
+                },
+        } => {
+            let config = config_for(&place, json!({}))?;
+            std::fs::create_dir_all(&config.data_dir)?;
+            let store = storage::open(&config.database()).await?;
+            let catalog = practica::catalog::Catalog::load(store.as_ref()).await?;
+            let options = practica::refit::RefitOptions {
+                fit: mastery::FitOptions {
+                    restarts: restarts as usize,
+                    ..mastery::FitOptions::default()
+                },
+                min_responses: min_responses.unwrap_or(config.mastery_refit_min_responses),
+                dry_run,
+            };
+            let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {pos} topics fitted ({elapsed})").expect("template"),
+            );
+            let ticker = bar.clone();
+            let report = practica::refit::refit(
+                store.as_ref(),
+                &catalog,
+                &options,
+                std::sync::Arc::new(move |_| ticker.inc(1)),
+            )
+            .await?;
+            bar.finish_and_clear();
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diagnose(_)
+        | Command::Mastery {
+            command: MasteryCommand::Fit(_),
+        } => unreachable!("handled without a runtime"),
     }
 }

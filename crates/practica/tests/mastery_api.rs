@@ -123,3 +123,116 @@ async fn students_teachers_and_courses_read_mastery() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_refit_learns_the_topics_parameters_from_the_stored_attempts() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, |c| {
+            c.job_sweep_secs = 1;
+            c.mastery_refit_hours = 1;
+            c.mastery_refit_min_responses = 1_000_000;
+        })
+        .await;
+        let admin = app.token("adm", Role::Admin);
+        // 12 students who get it wrong twice, then right four times: they learn.
+        for s in 0..12 {
+            for k in 0..6 {
+                let answer = if k < 2 { 33 } else { 27 };
+                let (status, _) = app
+                    .post("/attempts", &admin, &attempt(&format!("stu_{s}"), answer))
+                    .await;
+                assert_eq!(status, 201);
+            }
+        }
+        // A topic with a single response is left alone.
+        let lonely = json!({"studentId": "stu_0", "topicCode": "T-MUL", "rawSteps": [],
+                            "expectedAnswer": 54, "studentAnswer": 54});
+        assert_eq!(app.post("/attempts", &admin, &lonely).await.0, 201);
+
+        let before = app.state.catalog.topic("T-SUB-BORROW").unwrap().bkt;
+        let options = |dry_run| practica::refit::RefitOptions {
+            fit: mastery::FitOptions::default(),
+            min_responses: 20,
+            dry_run,
+        };
+        let dry = practica::refit::refit(
+            app.state.store.as_ref(),
+            &app.state.catalog,
+            &options(true),
+            std::sync::Arc::new(|_| {}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            app.state.catalog.topic("T-SUB-BORROW").unwrap().bkt,
+            before,
+            "a dry run stores nothing"
+        );
+        let report = practica::refit::refit(
+            app.state.store.as_ref(),
+            &app.state.catalog,
+            &options(false),
+            std::sync::Arc::new(|_| {}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(dry.len(), report.len());
+        let sub = report.iter().find(|r| r.topic_code == "T-SUB-BORROW").expect("fitted");
+        assert_eq!((sub.responses, sub.sequences), (72, 12));
+        let after = sub.after.expect("new parameters");
+        assert_ne!(after, before);
+        assert!(
+            after.p_learn > 0.1 && after.p_init < 0.5,
+            "students start wrong and learn: {after:?}"
+        );
+        assert_eq!(
+            app.state.catalog.topic("T-SUB-BORROW").unwrap().bkt,
+            after,
+            "the catalog uses them"
+        );
+        let mul = report.iter().find(|r| r.topic_code == "T-MUL").expect("reported");
+        assert!(mul.after.is_none() && mul.skipped.as_deref().unwrap_or_default().contains("1 responses"));
+        let stored = app.state.store.topics().await.unwrap();
+        assert_eq!(
+            stored.iter().find(|t| t.code == "T-SUB-BORROW").unwrap().bkt,
+            after,
+            "stored"
+        );
+
+        // The sweeper schedules the periodic refit as a job, once per period.
+        let start = std::time::Instant::now();
+        loop {
+            let (_, jobs) = app.get("/admin/jobs", &admin).await;
+            let depths = app
+                .state
+                .store
+                .queue_depths(time::OffsetDateTime::now_utc())
+                .await
+                .unwrap();
+            let scheduled = app
+                .state
+                .store
+                .job_by_key(&format!(
+                    "mastery-refit:3600:{}",
+                    time::OffsetDateTime::now_utc().unix_timestamp() / 3600
+                ))
+                .await
+                .unwrap();
+            if let Some(job) = scheduled {
+                assert!(
+                    depths
+                        .iter()
+                        .all(|d| d.kind != "mastery-refit" || d.status != practica::storage::JobStatus::Dead),
+                    "{jobs}"
+                );
+                assert_eq!(job.kind, "mastery-refit");
+                break;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(10),
+                "no refit job scheduled"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}

@@ -616,6 +616,11 @@ pub trait MasteryStore: Send + Sync {
     async fn course_mastery(&self, course_id: &str, since: OffsetDateTime) -> Result<Vec<MasteryRow>>;
     /// Whether `teacher_id` teaches `course_id`.
     async fn teaches_course(&self, teacher_id: &str, course_id: &str) -> Result<bool>;
+    /// Every attempt's correctness as BKT sequences: per topic, one per (student, course), in
+    /// time order. Read as a stream; the sequences take a bit per attempt.
+    async fn response_sequences(&self) -> Result<Vec<(String, mastery::Sequences)>>;
+    /// Stores a topic's fitted parameters, when and on how many responses they were fitted.
+    async fn record_calibration(&self, topic: &TopicRecord, at: OffsetDateTime, responses: i64) -> Result<()>;
 }
 
 #[async_trait]

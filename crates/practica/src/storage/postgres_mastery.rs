@@ -58,4 +58,36 @@ impl MasteryStore for PgStore {
             .await?;
         Ok(found.is_some())
     }
+
+    async fn response_sequences(&self) -> Result<Vec<(String, mastery::Sequences)>> {
+        use futures::TryStreamExt;
+        let mut rows = sqlx::query(super::mastery_sql::RESPONSES).fetch(&self.pool);
+        let mut builder = super::mastery_sql::SequenceBuilder::default();
+        while let Some(r) = rows.try_next().await? {
+            builder.push(
+                r.try_get("topic_code")?,
+                r.try_get("student_id")?,
+                r.try_get("course_id")?,
+                r.try_get("is_correct")?,
+            );
+        }
+        Ok(builder.finish())
+    }
+
+    async fn record_calibration(&self, t: &TopicRecord, at: OffsetDateTime, responses: i64) -> Result<()> {
+        sqlx::query(super::mastery_sql::CALIBRATE_TOPIC)
+            .bind(&t.code)
+            .bind(&t.family)
+            .bind(&t.name)
+            .bind(t.bkt.p_init)
+            .bind(t.bkt.p_learn)
+            .bind(t.bkt.p_slip)
+            .bind(t.bkt.p_guess)
+            .bind(t.bkt.p_forget)
+            .bind(at)
+            .bind(responses)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
