@@ -151,7 +151,25 @@ struct SkillRows {
 /// `order_id`, ties kept in file order), plus the malformed rows, which are skipped. With
 /// `strict`, any malformed row rejects the whole read ([`CsvError::Rejected`] lists them all).
 /// Blank lines are ignored. `correct` accepts 0/1 and true/false; `order_id` must be an integer.
-pub fn read_csv(mut reader: impl BufRead, strict: bool) -> Result<(Skills, Vec<RowError>), CsvError> {
+pub fn read_csv(reader: impl BufRead, strict: bool) -> Result<(Skills, Vec<RowError>), CsvError> {
+    let (log, errors) = read_csv_with_students(reader, strict)?;
+    Ok((log.skills, errors))
+}
+
+/// A response log with who answered: `students[k][i]` is the student (an index into
+/// `student_ids`) of sequence `i` of skill `k`.
+#[derive(Clone, Debug, Default)]
+pub struct ResponseLog {
+    pub skills: Skills,
+    pub students: Vec<Vec<u32>>,
+    pub student_ids: Vec<String>,
+}
+
+/// As [`read_csv`], keeping which student each sequence is (to hold students out).
+pub fn read_csv_with_students(
+    mut reader: impl BufRead,
+    strict: bool,
+) -> Result<(ResponseLog, Vec<RowError>), CsvError> {
     let mut buf = Vec::new();
     if read_line(&mut reader, &mut buf)?.is_none() {
         return Err(CsvError::NoHeader);
@@ -211,6 +229,20 @@ pub fn read_csv(mut reader: impl BufRead, strict: bool) -> Result<(Skills, Vec<R
     if strict && !errors.is_empty() {
         return Err(CsvError::Rejected(errors));
     }
+    let mut student_ids = vec![String::new(); users.len()];
+    for (id, i) in users {
+        student_ids[i as usize] = id;
+    }
+    let students: Vec<Vec<u32>> = skills
+        .iter()
+        .map(|(_, rows)| {
+            let mut of = vec![0u32; rows.rows.len()];
+            for (&user, &i) in &rows.students {
+                of[i] = user;
+            }
+            of
+        })
+        .collect();
     let data = skills
         .into_iter()
         .map(|(name, mut rows)| {
@@ -226,7 +258,14 @@ pub fn read_csv(mut reader: impl BufRead, strict: bool) -> Result<(Skills, Vec<R
             (name, seqs)
         })
         .collect();
-    Ok((data, errors))
+    Ok((
+        ResponseLog {
+            skills: data,
+            students,
+            student_ids,
+        },
+        errors,
+    ))
 }
 
 #[cfg(test)]
@@ -258,6 +297,9 @@ mod tests {
             Sequences::from_nested([vec![false, true, true, true], vec![false]])
         );
         assert_eq!(data[1].1, Sequences::from_nested([vec![true]]));
+        let (log, _) = read_csv_with_students(text.as_bytes(), true).unwrap();
+        let who = |k: usize, i: usize| log.student_ids[log.students[k][i] as usize].as_str();
+        assert_eq!((who(0, 0), who(0, 1), who(1, 0)), ("u1", "u2", "u2"));
     }
 
     #[test]

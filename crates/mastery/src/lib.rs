@@ -8,7 +8,7 @@ mod metrics;
 mod sequences;
 pub mod synth;
 
-pub use csv::{CsvError, RowError, read_csv};
+pub use csv::{CsvError, ResponseLog, RowError, read_csv, read_csv_with_students};
 pub use fit::{FitOptions, FitResult, PARAM_MAX, PARAM_MIN, fit_all, fit_from, fit_skill};
 pub use metrics::{auc, log_likelihood, predict, rmse};
 pub use sequences::{Sequences, Skills};

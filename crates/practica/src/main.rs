@@ -111,6 +111,9 @@ enum MasteryCommand {
     /// Fit BKT parameters (EM with restarts, bounded slip and guess) per skill from a response
     /// log in pyBKT's CSV columns; prints them as JSON.
     Fit(mastery_cli::FitArgs),
+    /// Fit on most students of a response log and report log-likelihood, AUC and RMSE on the
+    /// students held out.
+    Evaluate(mastery_cli::EvaluateArgs),
     /// Refit every topic's parameters from the stored attempts and store them (with when and
     /// on how many responses); prints what changed.
     Refit {
@@ -176,6 +179,9 @@ fn main() -> ExitCode {
         Command::Mastery {
             command: MasteryCommand::Fit(args),
         } => mastery_cli::fit(args),
+        Command::Mastery {
+            command: MasteryCommand::Evaluate(args),
+        } => mastery_cli::evaluate(args),
         command => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -354,7 +360,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Diagnose(_)
         | Command::Mastery {
-            command: MasteryCommand::Fit(_),
+            command: MasteryCommand::Fit(_) | MasteryCommand::Evaluate(_),
         } => unreachable!("handled without a runtime"),
     }
 }

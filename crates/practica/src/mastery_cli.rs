@@ -1,6 +1,8 @@
 //! `practica mastery fit`: BKT parameters fitted (EM) from a response log in pyBKT's CSV columns
 //! (`order_id,user_id,skill_name,correct`), printed as
 //! `{"skills": {"<skill>": {"p_init", "p_learn", "p_slip", "p_guess", "p_forget"}}, "log_likelihood"}`.
+//! `practica mastery evaluate`: the same fit on most students, judged on the students held out
+//! (log-likelihood, AUC, RMSE of the predicted P(correct) before each response).
 
 use std::io::BufReader;
 use std::path::PathBuf;
@@ -8,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mastery::{CsvError, FitOptions, fit_all, read_csv};
+use mastery::{CsvError, FitOptions, ResponseLog, Sequences, fit_all, read_csv_with_students};
 use serde_json::{Map, json};
 
 #[derive(clap::Args)]
@@ -38,12 +40,13 @@ pub struct FitArgs {
     threads: usize,
 }
 
-pub fn fit(args: FitArgs) -> anyhow::Result<ExitCode> {
+/// The log, or None when --strict refused it (the rows are printed); skipped rows are printed.
+fn read_log(args: &FitArgs) -> anyhow::Result<Option<(ResponseLog, usize)>> {
     for (name, v) in [("--max-slip", args.max_slip), ("--max-guess", args.max_guess)] {
         anyhow::ensure!(v > 0.0 && v < 1.0, "{name} must be between 0 and 1");
     }
     let file = std::fs::File::open(&args.input).with_context(|| format!("opening {}", args.input.display()))?;
-    let (skills, skipped) = match read_csv(BufReader::new(file), args.strict) {
+    let (log, skipped) = match read_csv_with_students(BufReader::new(file), args.strict) {
         Ok(read) => read,
         Err(CsvError::Rejected(rows)) => {
             for r in rows.iter().take(20) {
@@ -57,7 +60,7 @@ pub fn fit(args: FitArgs) -> anyhow::Result<ExitCode> {
                 args.input.display(),
                 rows.len()
             );
-            return Ok(ExitCode::from(1));
+            return Ok(None);
         }
         Err(e) => return Err(e).with_context(|| format!("reading {}", args.input.display())),
     };
@@ -67,9 +70,12 @@ pub fn fit(args: FitArgs) -> anyhow::Result<ExitCode> {
     if skipped.len() > 20 {
         eprintln!("… and {} more rows skipped", skipped.len() - 20);
     }
-    anyhow::ensure!(!skills.is_empty(), "{}: no valid rows to fit", args.input.display());
+    anyhow::ensure!(!log.skills.is_empty(), "{}: no valid rows to fit", args.input.display());
+    Ok(Some((log, skipped.len())))
+}
 
-    let options = FitOptions {
+fn options(args: &FitArgs) -> FitOptions {
+    FitOptions {
         restarts: args.restarts as usize,
         forgetting: args.forgetting,
         max_slip: args.max_slip,
@@ -77,11 +83,22 @@ pub fn fit(args: FitArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         threads: args.threads,
         ..FitOptions::default()
-    };
+    }
+}
+
+fn fit_with_progress(skills: &[(String, Sequences)], options: &FitOptions) -> Vec<(String, mastery::FitResult)> {
     let bar = ProgressBar::with_draw_target(Some(skills.len() as u64), ProgressDrawTarget::stderr());
     bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} skills fitted ({elapsed})").expect("template"));
-    let fitted = fit_all(&skills, &options, |_| bar.inc(1));
+    let fitted = fit_all(skills, options, |_| bar.inc(1));
     bar.finish_and_clear();
+    fitted
+}
+
+pub fn fit(args: FitArgs) -> anyhow::Result<ExitCode> {
+    let Some((log, skipped)) = read_log(&args)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let fitted = fit_with_progress(&log.skills, &options(&args));
 
     let mut out = Map::new();
     let mut total = 0.0;
@@ -106,7 +123,90 @@ pub fn fit(args: FitArgs) -> anyhow::Result<ExitCode> {
         serde_json::to_string_pretty(&json!({
             "skills": out,
             "log_likelihood": total,
-            "skipped_rows": skipped.len(),
+            "skipped_rows": skipped,
+        }))?
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Args)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    fit: FitArgs,
+    /// Share of the students held out (all their responses, in every skill).
+    #[arg(long, default_value_t = 0.2)]
+    holdout: f64,
+}
+
+/// Whether a student is held out: a hash of the id, so the split is the same on every run and
+/// does not depend on the file's order.
+fn held_out(student_id: &str, share: f64, seed: u64) -> bool {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (seed, student_id).hash(&mut h);
+    (h.finish() % 1_000_000) as f64 / 1_000_000.0 < share
+}
+
+pub fn evaluate(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.holdout > 0.0 && args.holdout < 1.0,
+        "--holdout must be between 0 and 1"
+    );
+    let Some((log, skipped)) = read_log(&args.fit)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let test_student: Vec<bool> = log
+        .student_ids
+        .iter()
+        .map(|id| held_out(id, args.holdout, args.fit.seed))
+        .collect();
+    let mut train = Vec::new();
+    let mut test = Vec::new();
+    for ((name, seqs), students) in log.skills.iter().zip(&log.students) {
+        let (mut tr, mut te) = (Sequences::new(), Sequences::new());
+        for (seq, &student) in seqs.iter().zip(students) {
+            if test_student[student as usize] {
+                te.push(seq)
+            } else {
+                tr.push(seq)
+            }
+        }
+        train.push((name.clone(), tr));
+        test.push(te);
+    }
+    let fitted = fit_with_progress(&train, &options(&args.fit));
+    let (mut pred, mut actual, mut ll) = (Vec::new(), Vec::new(), 0.0);
+    let mut skills = Map::new();
+    for ((name, result), te) in fitted.iter().zip(&test) {
+        let p = mastery::predict(&result.params, te);
+        ll += mastery::log_likelihood(&result.params, te);
+        skills.insert(
+            name.clone(),
+            json!({
+                "params": result.params,
+                "held_out_responses": te.total_responses(),
+                "auc": mastery::auc(&p, te.responses()),
+                "rmse": mastery::rmse(&p, te.responses()),
+            }),
+        );
+        pred.extend(p);
+        actual.extend_from_slice(te.responses());
+    }
+    anyhow::ensure!(
+        !actual.is_empty(),
+        "no held-out responses: raise --holdout or add students"
+    );
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "students": log.student_ids.len(),
+            "held_out_students": test_student.iter().filter(|&&t| t).count(),
+            "held_out_responses": actual.len(),
+            "log_likelihood": ll,
+            "auc": mastery::auc(&pred, &actual),
+            "rmse": mastery::rmse(&pred, &actual),
+            "skills": skills,
+            "skipped_rows": skipped,
         }))?
     );
     Ok(ExitCode::SUCCESS)

@@ -110,3 +110,42 @@ fn malformed_rows_are_reported_by_line_and_skipped_or_refused() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no valid rows"), "{stderr}");
 }
+
+#[test]
+fn evaluate_reports_held_out_metrics_and_the_true_model_scores_alike() {
+    let (truth, csv) = synthetic_csv(1500, 2, 30);
+    let path = write_temp("responses.csv", &csv);
+    let (code, stdout, stderr) = practica(&["mastery", "evaluate", "--input", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let out: Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    let held = out["held_out_students"].as_u64().unwrap();
+    assert!((200..=400).contains(&held), "about a fifth of 1500 held out: {held}");
+    assert_eq!(out["students"], 1500);
+    let auc = out["auc"].as_f64().unwrap();
+    assert!(auc > 0.6 && auc < 1.0, "{auc}");
+    let rmse = out["rmse"].as_f64().unwrap();
+    assert!(rmse > 0.0 && rmse < 0.5, "{rmse}");
+    assert!(out["log_likelihood"].as_f64().unwrap() < 0.0);
+    // The fitted parameters are near the ones that generated the data.
+    let skills = out["skills"].as_object().unwrap();
+    let mut names: Vec<&String> = skills.keys().collect();
+    names.sort();
+    for (name, truth) in names.into_iter().zip(&truth) {
+        let p_learn = skills[name]["params"]["p_learn"].as_f64().unwrap();
+        assert!(
+            (p_learn - truth.p_learn).abs() < 0.06,
+            "{name}: {p_learn} vs {}",
+            truth.p_learn
+        );
+    }
+    let (code, _, stderr) = practica(&[
+        "mastery",
+        "evaluate",
+        "--input",
+        path.to_str().unwrap(),
+        "--holdout",
+        "1.5",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--holdout"), "{stderr}");
+}
