@@ -108,6 +108,16 @@ async fn without_an_llm_the_attempt_ends_classified_with_the_reason() {
             .expect("a job");
         assert_eq!(job.status, practica::storage::JobStatus::Done);
         assert_eq!(job.attempts, 1);
+
+        // The classification does not apply the mastery update again.
+        let m = app
+            .state
+            .store
+            .mastery("stu_a", "T-SUB-BORROW", "crs_1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((m.attempts, m.version), (1, 1), "{backend:?}");
     }
 }
 
