@@ -41,7 +41,7 @@ impl Default for FitOptions {
         FitOptions {
             restarts: 5,
             max_iter: 200,
-            tol: 1e-6,
+            tol: 1e-8,
             max_slip: 0.3,
             max_guess: 0.3,
             forgetting: false,
