@@ -1,5 +1,5 @@
 //! `practica worker` processes sharing one PostgreSQL with the service: they never run the same
-//! job, and a worker killed in the middle of its jobs loses none of them (their leases expire,
+//! job (counted over the classification jobs; the sweepers also schedule a mastery refit), and a worker killed in the middle of its jobs loses none of them (their leases expire,
 //! the sweeper queues them again, another worker finishes them). Runs when
 //! `PRACTICA_TEST_POSTGRES_URL` is set.
 
@@ -134,12 +134,26 @@ async fn two_worker_processes_never_run_the_same_job() {
     // Each job claimed once (a second claim would count a second attempt), each model call
     // made once, and both processes took part.
     assert_eq!(
-        count(&pool, "SELECT COUNT(*) FROM job WHERE status = 'done' AND attempts = 1").await,
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM job WHERE kind = 'classify' AND status = 'done' AND attempts = 1"
+        )
+        .await,
         n as i64
     );
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM job").await, n as i64);
+    assert_eq!(
+        count(&pool, "SELECT COUNT(*) FROM job WHERE kind = 'classify'").await,
+        n as i64
+    );
     assert_eq!(fake.request_count(), n);
-    assert_eq!(count(&pool, "SELECT COUNT(DISTINCT lease_owner) FROM job").await, 2);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT COUNT(DISTINCT lease_owner) FROM job WHERE kind = 'classify'"
+        )
+        .await,
+        2
+    );
     assert_eq!(
         count(
             &pool,
@@ -161,7 +175,13 @@ async fn a_worker_killed_mid_job_loses_nothing() {
     let n = 8;
     pending_attempts(&app, n).await;
     let start = Instant::now();
-    while count(&pool, "SELECT COUNT(*) FROM job WHERE status = 'running'").await < 4 {
+    while count(
+        &pool,
+        "SELECT COUNT(*) FROM job WHERE kind = 'classify' AND status = 'running'",
+    )
+    .await
+        < 4
+    {
         assert!(
             start.elapsed() < Duration::from_secs(20),
             "the first worker never claimed"
@@ -176,10 +196,18 @@ async fn a_worker_killed_mid_job_loses_nothing() {
     let _ = survivor.wait();
 
     assert_eq!(
-        count(&pool, "SELECT COUNT(*) FROM job WHERE status = 'done'").await,
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM job WHERE kind = 'classify' AND status = 'done'"
+        )
+        .await,
         n as i64
     );
-    let rerun = count(&pool, "SELECT COUNT(*) FROM job WHERE attempts = 2").await;
+    let rerun = count(
+        &pool,
+        "SELECT COUNT(*) FROM job WHERE kind = 'classify' AND attempts = 2",
+    )
+    .await;
     assert!(rerun >= 4, "the killed worker's jobs ran again: {rerun}");
     assert_eq!(
         count(
