@@ -1,0 +1,173 @@
+//! Exact numeric evaluation, optionally explained one operation at a time.
+//!
+//! The tree already encodes the order of operations, so "the next step" is simply the
+//! leftmost innermost operation whose operands are both numbers: for `3 + 4 · 2` that is
+//! `4 · 2`, then `3 + 8`. Each step records the operation and the whole expression after it.
+
+use crate::ast::Expr;
+use crate::error::MathError;
+use crate::number::Rational;
+
+/// Largest root index we try to take exactly.
+const MAX_ROOT_INDEX: i128 = 64;
+
+/// Evaluates `e`, looking variables up in `env`. Unknown variables are an error.
+pub fn eval_with(e: &Expr, env: &dyn Fn(char) -> Option<Rational>) -> Result<Rational, MathError> {
+    match e {
+        Expr::Num(r) => Ok(*r),
+        Expr::Var(c) => env(*c).ok_or_else(|| MathError::Unsupported(format!("no value for the variable {c}"))),
+        Expr::Neg(a) => eval_with(a, env)?.checked_neg(),
+        Expr::Add(a, b)
+        | Expr::Sub(a, b)
+        | Expr::PlusMinus(a, b)
+        | Expr::Mul(a, b)
+        | Expr::Div(a, b)
+        | Expr::Pow(a, b)
+        | Expr::Root(a, b) => apply(e, eval_with(a, env)?, eval_with(b, env)?),
+    }
+}
+
+/// Evaluates an expression without variables.
+pub fn evaluate(e: &Expr) -> Result<Rational, MathError> {
+    eval_with(e, &|_| None)
+}
+
+/// Applies the binary operation at the root of `op` to already evaluated operands.
+fn apply(op: &Expr, a: Rational, b: Rational) -> Result<Rational, MathError> {
+    match op {
+        Expr::Add(..) => a.checked_add(b),
+        Expr::Sub(..) => a.checked_sub(b),
+        Expr::Mul(..) => a.checked_mul(b),
+        Expr::Div(..) => a.checked_div(b),
+        Expr::Pow(..) => {
+            if !b.is_integer() {
+                return Err(MathError::Unsupported(format!("fractional exponent {b}")));
+            }
+            a.pow(b.numer())
+        }
+        Expr::Root(..) => {
+            // `a` is the index, `b` the radicand.
+            if !a.is_integer() || a.numer() < 1 || a.numer() > MAX_ROOT_INDEX {
+                return Err(MathError::Unsupported(format!("root index {a}")));
+            }
+            b.nth_root(a.numer() as u32)
+                .ok_or_else(|| MathError::Irrational(op.to_string()))
+        }
+        Expr::PlusMinus(..) => Err(MathError::Unsupported("± has two values".into())),
+        Expr::Num(_) | Expr::Var(_) | Expr::Neg(_) => unreachable!("apply is only called on binary nodes"),
+    }
+}
+
+/// Turns `-(number)` into a negative number so that `-3` is not a "step".
+fn fold_negatives(e: &mut Expr) {
+    match e {
+        Expr::Neg(a) => {
+            fold_negatives(a);
+            if let Expr::Num(r) = **a
+                && let Ok(n) = r.checked_neg()
+            {
+                *e = Expr::Num(n);
+            }
+        }
+        Expr::Add(a, b)
+        | Expr::Sub(a, b)
+        | Expr::PlusMinus(a, b)
+        | Expr::Mul(a, b)
+        | Expr::Div(a, b)
+        | Expr::Pow(a, b)
+        | Expr::Root(a, b) => {
+            fold_negatives(a);
+            fold_negatives(b);
+        }
+        Expr::Num(_) | Expr::Var(_) => {}
+    }
+}
+
+/// Rebuilds a binary node from new operands.
+type Rebuild = fn(Box<Expr>, Box<Expr>) -> Expr;
+
+/// Performs the leftmost innermost operation. `None` when `e` is already a number.
+fn reduce_once(e: &Expr) -> Result<Option<(Expr, String)>, MathError> {
+    let (a, b, rebuild): (&Expr, &Expr, Rebuild) = match e {
+        Expr::Num(_) => return Ok(None),
+        Expr::Var(c) => return Err(MathError::Unsupported(format!("no value for the variable {c}"))),
+        Expr::Neg(a) => {
+            return Ok(match reduce_once(a)? {
+                Some((a2, d)) => Some((Expr::Neg(Box::new(a2)), d)),
+                None => Some((Expr::Num(evaluate(e)?), String::new())),
+            });
+        }
+        Expr::Add(a, b) => (a, b, Expr::Add),
+        Expr::Sub(a, b) => (a, b, Expr::Sub),
+        Expr::PlusMinus(a, b) => (a, b, Expr::PlusMinus),
+        Expr::Mul(a, b) => (a, b, Expr::Mul),
+        Expr::Div(a, b) => (a, b, Expr::Div),
+        Expr::Pow(a, b) => (a, b, Expr::Pow),
+        Expr::Root(a, b) => (a, b, Expr::Root),
+    };
+    if let Some((a2, d)) = reduce_once(a)? {
+        return Ok(Some((rebuild(Box::new(a2), Box::new(b.clone())), d)));
+    }
+    if let Some((b2, d)) = reduce_once(b)? {
+        return Ok(Some((rebuild(Box::new(a.clone()), Box::new(b2)), d)));
+    }
+    compute(e, a, b).map(Some)
+}
+
+/// The operation at `e` once both operands are numbers; out of line to keep the
+/// recursive [`reduce_once`] frame small.
+#[inline(never)]
+fn compute(e: &Expr, a: &Expr, b: &Expr) -> Result<(Expr, String), MathError> {
+    let (Expr::Num(x), Expr::Num(y)) = (a, b) else {
+        unreachable!("both operands are reduced to numbers")
+    };
+    let v = apply(e, *x, *y)?;
+    Ok((Expr::Num(v), format!("{e} = {v}")))
+}
+
+/// Evaluates `e` and explains each operation in order, e.g. for `3 + 4 \cdot 2`:
+/// `["4 · 2 = 8, so 3 + 8", "3 + 8 = 11"]`.
+pub fn evaluate_with_steps(e: &Expr) -> Result<(Rational, Vec<String>), MathError> {
+    let mut cur = e.clone();
+    fold_negatives(&mut cur);
+    let mut steps = Vec::new();
+    while let Some((next, desc)) = reduce_once(&cur)? {
+        cur = next;
+        fold_negatives(&mut cur);
+        if desc.is_empty() {
+            continue;
+        }
+        match cur {
+            Expr::Num(_) => steps.push(desc),
+            _ => steps.push(format!("{desc}, so {cur}")),
+        }
+    }
+    match cur {
+        Expr::Num(v) => Ok((v, steps)),
+        _ => unreachable!("reduction ends in a number"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parser::parse_expr;
+
+    fn ev(s: &str) -> Result<(Rational, Vec<String>), MathError> {
+        evaluate_with_steps(&parse_expr(s).unwrap())
+    }
+
+    #[test]
+    fn order_of_operations_with_steps() {
+        let (v, steps) = ev("3 + 4 \\cdot 2").unwrap();
+        assert_eq!(v, Rational::integer(11));
+        assert_eq!(steps, vec!["4 · 2 = 8, so 3 + 8", "3 + 8 = 11"]);
+        assert_eq!(ev("2^3^2").unwrap().0, Rational::integer(512));
+        assert_eq!(ev("-3^2").unwrap().0, Rational::integer(-9));
+        assert_eq!(ev("(-3)^2").unwrap().0, Rational::integer(9));
+        assert_eq!(ev("12 : 4 \\cdot 3").unwrap().0, Rational::integer(9));
+        assert_eq!(ev("\\sqrt{16} + 2^{-1}").unwrap().0, Rational::new(9, 2).unwrap());
+        assert_eq!(ev("1/0"), Err(MathError::DivisionByZero));
+        assert!(matches!(ev("\\sqrt{2}"), Err(MathError::Irrational(_))));
+    }
+}

@@ -1,0 +1,434 @@
+//! Solving with explanations.
+//!
+//! Every transformation is applied to both sides and recorded as a human-readable step, in
+//! the order a teacher would write them: simplify each side, gather the variable on one
+//! side, the constants on the other, then divide (flipping an inequality for a negative
+//! divisor). Quadratics go through the discriminant; irrational roots stay exact as surds.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ast::{Expr, RelOp, Statement};
+use crate::error::{CasError, MathError};
+use crate::eval::evaluate_with_steps;
+use crate::number::{Rational, gcd, split_square};
+use crate::parser::parse;
+use crate::poly::{Poly, term_text};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolutionKind {
+    /// A numeric expression such as `3 + 4 \cdot 2`.
+    Evaluation,
+    /// An expression with a variable, expanded and collected.
+    Simplification,
+    LinearEquation,
+    LinearInequality,
+    QuadraticEquation,
+    /// An equation or inequality whose variable cancels out.
+    Degenerate,
+}
+
+/// The pair of numbers `center ± coeff·√radicand`, with `coeff > 0` and `radicand > 1`
+/// square-free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Surd {
+    pub center: Rational,
+    pub coeff: Rational,
+    /// `u64` rather than `i128` because serde's internally tagged enums cannot hold i128.
+    pub radicand: u64,
+}
+
+impl fmt::Display for Surd {
+    /// School form over a common denominator: `(5 ± √5)/2`, `1 ± 2√3`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (c, s) = (self.center, self.coeff);
+        let g = gcd(c.denom() as u128, s.denom() as u128) as i128;
+        let common = (c.denom() / g).checked_mul(s.denom()).and_then(|d| {
+            Some((
+                d,
+                c.numer().checked_mul(d / c.denom())?,
+                s.numer().checked_mul(d / s.denom())?,
+            ))
+        });
+        let Some((d, p, q)) = common else {
+            // Too large for a common denominator: fall back to the two parts as they are.
+            return write!(f, "{c} ± ({s})√{}", self.radicand);
+        };
+        let root = if q == 1 {
+            format!("√{}", self.radicand)
+        } else {
+            format!("{q}√{}", self.radicand)
+        };
+        let top = if p == 0 {
+            format!("±{root}")
+        } else {
+            format!("{p} ± {root}")
+        };
+        if d == 1 {
+            write!(f, "{top}")
+        } else if p == 0 {
+            write!(f, "{top}/{d}")
+        } else {
+            write!(f, "({top})/{d}")
+        }
+    }
+}
+
+/// What the problem asks for, in a form [`crate::check`] can compare against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Answer {
+    Number {
+        value: Rational,
+    },
+    Expression {
+        poly: Poly,
+    },
+    /// Rational solutions in ascending order (one or two).
+    Roots {
+        var: char,
+        roots: Vec<Rational>,
+    },
+    /// Two irrational solutions `center ± coeff√radicand`.
+    SurdRoots {
+        var: char,
+        roots: Surd,
+    },
+    /// `var op bound`, always with the variable on the left.
+    Inequality {
+        var: char,
+        op: RelOp,
+        bound: Rational,
+    },
+    AllReals {
+        var: char,
+    },
+    NoSolution {
+        var: char,
+    },
+}
+
+impl fmt::Display for Answer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Answer::Number { value } => write!(f, "{value}"),
+            Answer::Expression { poly } => write!(f, "{poly}"),
+            Answer::Roots { var, roots } => {
+                let parts: Vec<String> = roots.iter().map(|r| format!("{var} = {r}")).collect();
+                write!(f, "{}", parts.join(" or "))
+            }
+            Answer::SurdRoots { var, roots } => write!(f, "{var} = {roots}"),
+            Answer::Inequality { var, op, bound } => write!(f, "{var} {} {bound}", op.symbol()),
+            Answer::AllReals { .. } => write!(f, "every real number"),
+            Answer::NoSolution { .. } => write!(f, "no solution"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Solution {
+    pub kind: SolutionKind,
+    pub answer: Answer,
+    /// `answer` as text, e.g. `x = 4` or `x = 2 or x = 3`.
+    pub answer_text: String,
+    pub steps: Vec<String>,
+}
+
+impl Solution {
+    fn new(kind: SolutionKind, answer: Answer, steps: Vec<String>) -> Solution {
+        Solution {
+            kind,
+            answer_text: answer.to_string(),
+            answer,
+            steps,
+        }
+    }
+}
+
+/// Solves or evaluates a problem given in LaTeX.
+///
+/// * numeric expression → its exact value, one operation per step;
+/// * expression with a variable → expanded and collected;
+/// * linear equation / inequality in one variable → solved with steps;
+/// * quadratic equation → solved via the discriminant, exact (surd form if irrational).
+pub fn solve(problem: &str) -> Result<Solution, CasError> {
+    match parse(problem)? {
+        Statement::Expr(e) => Ok(solve_expr(&e)?),
+        Statement::Relation { lhs, op, rhs } => Ok(solve_relation(&lhs, op, &rhs)?),
+        Statement::EmptySet | Statement::AllReals => Err(MathError::Unsupported("nothing to solve".into()).into()),
+    }
+}
+
+fn solve_expr(e: &Expr) -> Result<Solution, MathError> {
+    if e.variables().is_empty() {
+        let (value, steps) = evaluate_with_steps(e)?;
+        return Ok(Solution::new(SolutionKind::Evaluation, Answer::Number { value }, steps));
+    }
+    let poly = Poly::from_expr(e)?;
+    let mut steps = Vec::new();
+    if poly.to_string() != e.to_string() {
+        steps.push(format!("expand and collect like terms: {poly}"));
+    }
+    Ok(Solution::new(
+        SolutionKind::Simplification,
+        Answer::Expression { poly },
+        steps,
+    ))
+}
+
+fn rel(l: &Poly, op: RelOp, r: &Poly) -> String {
+    format!("{l} {} {r}", op.symbol())
+}
+
+/// Rational in a product or power: parenthesised if negative or a fraction.
+fn paren(r: Rational) -> String {
+    if r.is_negative() || !r.is_integer() {
+        format!("({r})")
+    } else {
+        r.to_string()
+    }
+}
+
+fn solve_relation(lhs: &Expr, op: RelOp, rhs: &Expr) -> Result<Solution, MathError> {
+    let mut vars = lhs.variables();
+    for v in rhs.variables() {
+        if !vars.contains(&v) {
+            vars.push(v);
+        }
+    }
+    let var = match vars.as_slice() {
+        [v] => *v,
+        [] => return Err(MathError::Unsupported("a relation without a variable".into())),
+        [a, b, ..] => return Err(MathError::MultipleVariables(*a, *b)),
+    };
+    let with_var = |p: Poly| Poly { var: Some(var), ..p };
+    let mut l = with_var(Poly::from_expr(lhs)?);
+    let mut r = with_var(Poly::from_expr(rhs)?);
+    let mut steps = Vec::new();
+    if l.to_string() != lhs.to_string() || r.to_string() != rhs.to_string() {
+        steps.push(format!("expand and collect like terms: {}", rel(&l, op, &r)));
+    }
+    let diff = l.sub(&r)?;
+    match diff.degree() {
+        0 => Ok(degenerate(var, diff.coeff(0), op, steps)),
+        1 => {
+            if l.degree() > 1 || r.degree() > 1 {
+                // The squares cancel; restart from `diff op 0`.
+                l = diff;
+                r = with_var(Poly::constant(Rational::ZERO));
+                steps.push(format!("bring all terms to the left side: {}", rel(&l, op, &r)));
+            }
+            linear(var, l, op, r, steps)
+        }
+        2 if op == RelOp::Eq => quadratic(var, diff, r.is_zero() && l.to_string() == lhs.to_string(), steps),
+        2 => Err(MathError::Unsupported("quadratic inequalities".into())),
+        d => Err(MathError::Unsupported(format!("equations of degree {d}"))),
+    }
+}
+
+fn degenerate(var: char, d: Rational, op: RelOp, mut steps: Vec<String>) -> Solution {
+    let holds = match op {
+        RelOp::Eq => d.is_zero(),
+        RelOp::Lt => d.is_negative(),
+        RelOp::Gt => d.is_positive(),
+        RelOp::Le => !d.is_positive(),
+        RelOp::Ge => !d.is_negative(),
+    };
+    steps.push(format!(
+        "bring all terms to the left side; {var} cancels: {d} {} 0",
+        op.symbol()
+    ));
+    let answer = if holds {
+        steps.push("this is always true, so every number is a solution".to_string());
+        Answer::AllReals { var }
+    } else {
+        steps.push("this is never true, so there is no solution".to_string());
+        Answer::NoSolution { var }
+    };
+    Solution::new(SolutionKind::Degenerate, answer, steps)
+}
+
+fn linear(var: char, mut l: Poly, mut op: RelOp, mut r: Poly, mut steps: Vec<String>) -> Result<Solution, MathError> {
+    if l.coeff(1).is_zero() {
+        (l, r, op) = (r, l, op.swap());
+        steps.push(format!("swap the sides: {}", rel(&l, op, &r)));
+    }
+    let c = r.coeff(1);
+    if !c.is_zero() {
+        let term = Poly::monomial(c, var, 1);
+        let verb = if c.is_positive() {
+            format!("subtract {term} from both sides")
+        } else {
+            format!("add {} to both sides", term_text(c.abs()?, var, 1))
+        };
+        l = l.sub(&term)?;
+        r = r.sub(&term)?;
+        steps.push(format!("{verb}: {}", rel(&l, op, &r)));
+    }
+    let b = l.coeff(0);
+    if !b.is_zero() {
+        let verb = if b.is_positive() {
+            format!("subtract {b} from both sides")
+        } else {
+            format!("add {} to both sides", b.abs()?)
+        };
+        let k = Poly::constant(b);
+        l = l.sub(&k)?;
+        r = r.sub(&k)?;
+        steps.push(format!("{verb}: {}", rel(&l, op, &r)));
+    }
+    let a = l.coeff(1);
+    let bound = r.coeff(0).checked_div(a)?;
+    if a != Rational::ONE {
+        if a.is_negative() {
+            op = op.swap();
+        }
+        let flip = if a.is_negative() && op != RelOp::Eq {
+            ", which reverses the inequality sign"
+        } else {
+            ""
+        };
+        // `(2/3)x = 4` reads better as "multiply by 3/2" than "divide by 2/3".
+        let verb = if a == Rational::integer(-1) {
+            format!("multiply both sides by -1{flip}")
+        } else if !a.is_integer() {
+            format!("multiply both sides by {}{flip}", a.recip()?)
+        } else {
+            format!("divide both sides by {a}{flip}")
+        };
+        steps.push(format!("{verb}: {var} {} {bound}", op.symbol()));
+    }
+    Ok(if op == RelOp::Eq {
+        Solution::new(
+            SolutionKind::LinearEquation,
+            Answer::Roots {
+                var,
+                roots: vec![bound],
+            },
+            steps,
+        )
+    } else {
+        Solution::new(
+            SolutionKind::LinearInequality,
+            Answer::Inequality { var, op, bound },
+            steps,
+        )
+    })
+}
+
+fn quadratic(var: char, mut p: Poly, already_standard: bool, mut steps: Vec<String>) -> Result<Solution, MathError> {
+    let zero = Poly {
+        var: Some(var),
+        coeffs: vec![],
+    };
+    if !already_standard {
+        steps.push(format!(
+            "bring all terms to the left side: {}",
+            rel(&p, RelOp::Eq, &zero)
+        ));
+    }
+    if p.coeff(2).is_negative() {
+        p = p.neg()?;
+        steps.push(format!("multiply both sides by -1: {}", rel(&p, RelOp::Eq, &zero)));
+    }
+    let (a, b, c) = (p.coeff(2), p.coeff(1), p.coeff(0));
+    steps.push(format!("a = {a}, b = {b}, c = {c}"));
+    let four_ac = Rational::integer(4).checked_mul(a)?.checked_mul(c)?;
+    let disc = b.checked_mul(b)?.checked_sub(four_ac)?;
+    steps.push(format!(
+        "discriminant: D = b^2 - 4ac = {}^2 - 4 · {} · {} = {disc}",
+        paren(b),
+        paren(a),
+        paren(c)
+    ));
+    let two_a = Rational::integer(2).checked_mul(a)?;
+    let neg_b = b.checked_neg()?;
+    if disc.is_negative() {
+        steps.push("D < 0, so there is no real solution".into());
+        return Ok(Solution::new(
+            SolutionKind::QuadraticEquation,
+            Answer::NoSolution { var },
+            steps,
+        ));
+    }
+    if disc.is_zero() {
+        let root = neg_b.checked_div(two_a)?;
+        steps.push(format!(
+            "D = 0, so there is exactly one solution: {var} = -b / (2a) = {root}"
+        ));
+        return Ok(Solution::new(
+            SolutionKind::QuadraticEquation,
+            Answer::Roots { var, roots: vec![root] },
+            steps,
+        ));
+    }
+    if let Some(s) = disc.sqrt() {
+        let r1 = neg_b.checked_sub(s)?.checked_div(two_a)?;
+        let r2 = neg_b.checked_add(s)?.checked_div(two_a)?;
+        steps.push(format!(
+            "√D = {s}, so {var} = (-b ± √D) / (2a) = ({neg_b} ± {s}) / {two_a}"
+        ));
+        steps.push(format!("{var} = {r1} or {var} = {r2}"));
+        let roots = vec![r1.min(r2), r1.max(r2)];
+        return Ok(Solution::new(
+            SolutionKind::QuadraticEquation,
+            Answer::Roots { var, roots },
+            steps,
+        ));
+    }
+    // √(p/q) = √(pq)/q = (k/q)√m with m square-free.
+    let pq = disc.numer().checked_mul(disc.denom()).ok_or(MathError::Overflow)?;
+    let (k, m) = split_square(pq as u128);
+    let k = i128::try_from(k).map_err(|_| MathError::Overflow)?;
+    let m = u64::try_from(m).map_err(|_| MathError::Overflow)?;
+    let coeff = Rational::new(k, disc.denom())?.checked_div(two_a)?;
+    let roots = Surd {
+        center: neg_b.checked_div(two_a)?,
+        coeff,
+        radicand: m,
+    };
+    steps.push(format!(
+        "√D = √{disc} is irrational, so {var} = (-b ± √D) / (2a) = ({neg_b} ± √{disc}) / {two_a}"
+    ));
+    steps.push(format!("simplify: {var} = {roots}"));
+    Ok(Solution::new(
+        SolutionKind::QuadraticEquation,
+        Answer::SurdRoots { var, roots },
+        steps,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_steps() {
+        let s = solve("2x+3=11").unwrap();
+        assert_eq!(s.answer_text, "x = 4");
+        assert_eq!(
+            s.steps,
+            vec!["subtract 3 from both sides: 2x = 8", "divide both sides by 2: x = 4"]
+        );
+    }
+
+    #[test]
+    fn inequality_flips() {
+        let s = solve("-2x + 1 > 9").unwrap();
+        assert_eq!(s.answer_text, "x < -4");
+        assert_eq!(
+            s.steps.last().unwrap(),
+            "divide both sides by -2, which reverses the inequality sign: x < -4"
+        );
+    }
+
+    #[test]
+    fn quadratic_surd() {
+        let s = solve("x^2 - 5x + 5 = 0").unwrap();
+        assert_eq!(s.answer_text, "x = (5 ± √5)/2");
+        let s = solve("x^2 - 2x - 2 = 0").unwrap();
+        assert_eq!(s.answer_text, "x = 1 ± √3");
+    }
+}
