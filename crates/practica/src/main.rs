@@ -2,6 +2,7 @@
 
 mod diagnose;
 mod mastery_cli;
+mod solve_cli;
 
 // glibc's allocator spends a sixth of a loaded server's time in malloc/free across threads;
 // mimalloc's thread-local heaps do not.
@@ -99,6 +100,9 @@ enum Command {
     /// Diagnose answers: which misconception produced them (one attempt from flags, or a JSONL
     /// batch of `POST /attempts` bodies).
     Diagnose(diagnose::Args),
+    /// Solve an ad-hoc problem exactly, with its steps; check a student's answer by
+    /// equivalence.
+    Solve(solve_cli::Args),
     /// Bayesian Knowledge Tracing parameters.
     Mastery {
         #[command(subcommand)]
@@ -176,6 +180,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Diagnose(args) => diagnose::run(args),
+        Command::Solve(args) => solve_cli::run(args),
         Command::Mastery {
             command: MasteryCommand::Fit(args),
         } => mastery_cli::fit(args),
@@ -359,6 +364,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Diagnose(_)
+        | Command::Solve(_)
         | Command::Mastery {
             command: MasteryCommand::Fit(_) | MasteryCommand::Evaluate(_),
         } => unreachable!("handled without a runtime"),
