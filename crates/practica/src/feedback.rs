@@ -76,14 +76,6 @@ impl LearnedRules {
             .cloned()
     }
 
-    pub fn len(&self) -> usize {
-        self.rules.read().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     pub async fn reload(&self, store: &dyn Store) -> Result<(), StoreError> {
         let rules = store.learned_rules().await?;
         *self.rules.write().unwrap_or_else(|e| e.into_inner()) =
