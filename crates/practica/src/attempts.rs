@@ -204,7 +204,8 @@ fn problem_json(body: &AttemptBody) -> Value {
     })
 }
 
-fn number_text(n: &NumberField) -> String {
+/// A number field as text, as stored (the request's own writing when it was a string).
+pub(crate) fn number_text(n: &NumberField) -> String {
     match n {
         NumberField::Number(n) => n.to_string(),
         NumberField::Text(s) => s.trim().to_string(),

@@ -301,10 +301,7 @@ impl Classifier {
 }
 
 fn operands(body: &AttemptBody) -> Option<(String, String)> {
-    let text = |n: &diagnosis::request::NumberField| match n {
-        diagnosis::request::NumberField::Number(n) => n.to_string(),
-        diagnosis::request::NumberField::Text(s) => s.clone(),
-    };
+    let text = crate::attempts::number_text;
     Some((text(body.minuend.as_ref()?), text(body.subtrahend.as_ref()?)))
 }
 
