@@ -456,13 +456,10 @@ async fn authorize_acting_for(
     student_id: &str,
     course_id: Option<&str>,
 ) -> ApiResult<()> {
-    match caller.role {
-        Role::Admin | Role::Agent => Ok(()),
-        Role::Student if caller.id == student_id => Ok(()),
-        Role::Teacher if caller.id == student_id || state.store.teaches(&caller.id, student_id, course_id).await? => {
-            Ok(())
-        }
-        _ => Err(ApiError::Forbidden("studentId must be the caller's own id".into())),
+    if caller.acts_for(state.store.as_ref(), student_id, course_id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("studentId must be the caller's own id".into()))
     }
 }
 
@@ -471,18 +468,10 @@ async fn readable(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Atte
     let not_found = || ApiError::NotFound(format!("no attempt {id}"));
     let uuid = Uuid::parse_str(id).map_err(|_| not_found())?;
     let attempt = state.store.attempt(uuid).await?.ok_or_else(not_found)?;
-    let allowed = match caller.role {
-        Role::Admin | Role::Agent => true,
-        Role::Student => attempt.student_id == caller.id,
-        Role::Teacher => {
-            attempt.student_id == caller.id
-                || state
-                    .store
-                    .teaches(&caller.id, &attempt.student_id, attempt.course_id.as_deref())
-                    .await?
-        }
-    };
-    if allowed {
+    if caller
+        .acts_for(state.store.as_ref(), &attempt.student_id, attempt.course_id.as_deref())
+        .await?
+    {
         Ok(attempt)
     } else {
         Err(ApiError::Forbidden("not an attempt you may read".into()))

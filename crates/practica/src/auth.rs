@@ -41,6 +41,22 @@ impl Caller {
     pub fn is_staff(&self) -> bool {
         matches!(self.role, Role::Teacher | Role::Admin)
     }
+
+    /// Whether the caller may act for a student and read the student's work (attempts,
+    /// mastery): students for themselves, teachers for the students they teach (in `course_id`
+    /// when given), admins and agent keys for anyone. The one place this rule is written.
+    pub async fn acts_for(
+        &self,
+        store: &dyn Store,
+        student_id: &str,
+        course_id: Option<&str>,
+    ) -> Result<bool, crate::storage::StoreError> {
+        Ok(match self.role {
+            Role::Admin | Role::Agent => true,
+            Role::Student => self.id == student_id,
+            Role::Teacher => self.id == student_id || store.teaches(&self.id, student_id, course_id).await?,
+        })
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -150,18 +150,10 @@ async fn student_mastery(
     if let Some(c) = &query.course_id {
         check_id("courseId", c)?;
     }
-    let allowed = match caller.role {
-        Role::Admin | Role::Agent => true,
-        Role::Student => caller.id == student_id,
-        Role::Teacher => {
-            caller.id == student_id
-                || state
-                    .store
-                    .teaches(&caller.id, &student_id, query.course_id.as_deref())
-                    .await?
-        }
-    };
-    if !allowed {
+    if !caller
+        .acts_for(state.store.as_ref(), &student_id, query.course_id.as_deref())
+        .await?
+    {
         return Err(ApiError::Forbidden("not a student whose mastery you may read".into()));
     }
     let since = window_start();
