@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::fake_llm::{self, Behaviour};
 use common::{TestApp, backends};
-use practica::storage::{Profile, Role};
+use practica::storage::Role;
 use serde_json::{Value, json};
 
 /// A wrong answer no procedure of the engine explains (53 − 26 answered 91, no steps).
@@ -24,26 +24,6 @@ fn unexplained(student: &str) -> Value {
         "minuend": 53,
         "subtrahend": 26
     })
-}
-
-async fn profiles(app: &TestApp, ids: &[(&str, Role)]) {
-    for (id, role) in ids {
-        app.state
-            .store
-            .upsert_profile(&Profile {
-                id: id.to_string(),
-                name: id.to_string(),
-                role: *role,
-            })
-            .await
-            .unwrap();
-        let member = if *role == Role::Teacher {
-            Role::Teacher
-        } else {
-            Role::Student
-        };
-        app.state.store.add_course_member("crs_1", id, member).await.unwrap();
-    }
 }
 
 /// Polls the status until it is CLASSIFIED (or fails after `within`).
@@ -257,8 +237,8 @@ async fn no_attempt_stays_pending_past_the_deadline() {
 async fn teachers_reports_that_agree_teach_the_classifier() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        profiles(
-            &app,
+        app.enroll(
+            "crs_1",
             &[
                 ("stu_a", Role::Student),
                 ("stu_b", Role::Student),

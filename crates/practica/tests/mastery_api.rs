@@ -4,7 +4,7 @@
 mod common;
 
 use common::{TestApp, backends};
-use practica::storage::{Profile, Role};
+use practica::storage::Role;
 use serde_json::{Value, json};
 
 fn attempt(student: &str, answer: i64) -> Value {
@@ -25,24 +25,16 @@ async fn students_teachers_and_courses_read_mastery() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
         let store = &app.state.store;
-        for (id, role) in [
-            ("stu_a", Role::Student),
-            ("stu_b", Role::Student),
-            ("tch_1", Role::Teacher),
-            ("tch_2", Role::Teacher),
-        ] {
-            store
-                .upsert_profile(&Profile {
-                    id: id.into(),
-                    name: id.into(),
-                    role,
-                })
-                .await
-                .unwrap();
-        }
-        store.add_course_member("crs_1", "tch_1", Role::Teacher).await.unwrap();
-        store.add_course_member("crs_1", "stu_a", Role::Student).await.unwrap();
-        store.add_course_member("crs_1", "stu_b", Role::Student).await.unwrap();
+        app.enroll(
+            "crs_1",
+            &[
+                ("tch_1", Role::Teacher),
+                ("stu_a", Role::Student),
+                ("stu_b", Role::Student),
+            ],
+        )
+        .await;
+        app.add_profiles(&[("tch_2", Role::Teacher)]).await;
         let stu_a = app.token("stu_a", Role::Student);
         let stu_b = app.token("stu_b", Role::Student);
         let tch_1 = app.token("tch_1", Role::Teacher);

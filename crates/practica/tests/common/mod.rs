@@ -105,6 +105,39 @@ impl TestApp {
         }
     }
 
+    /// Creates these profiles.
+    pub async fn add_profiles(&self, profiles: &[(&str, Role)]) {
+        for (id, role) in profiles {
+            self.state
+                .store
+                .upsert_profile(&practica::storage::Profile {
+                    id: id.to_string(),
+                    name: id.to_string(),
+                    role: *role,
+                })
+                .await
+                .expect("upsert profile");
+        }
+    }
+
+    /// Creates these profiles and makes them members of `course` (teachers as teachers, the
+    /// others as students).
+    pub async fn enroll(&self, course: &str, profiles: &[(&str, Role)]) {
+        self.add_profiles(profiles).await;
+        for (id, role) in profiles {
+            let member = if *role == Role::Teacher {
+                Role::Teacher
+            } else {
+                Role::Student
+            };
+            self.state
+                .store
+                .add_course_member(course, id, member)
+                .await
+                .expect("add course member");
+        }
+    }
+
     pub fn token(&self, sub: &str, role: Role) -> String {
         let secret = auth::load_or_create_secret(&self.data_dir).unwrap();
         auth::issue_token(&secret, sub, role, Duration::from_secs(3600)).unwrap()
