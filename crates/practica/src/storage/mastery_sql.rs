@@ -2,6 +2,8 @@
 //! own timestamp types). The value a week ago is the last history row at or before the window's
 //! start, found through the history's (student, topic, course, recorded_at) index.
 
+use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Row, Type};
+
 const COLUMNS: &str = "SELECT m.student_id, m.topic_code, m.course_id, m.p_known, m.attempts, m.last_at, \
        (SELECT h.p_known FROM mastery_history h \
         WHERE h.student_id = m.student_id AND h.topic_code = m.topic_code AND h.course_id = m.course_id \
@@ -21,16 +23,16 @@ pub(super) fn course() -> String {
     format!("{COLUMNS} WHERE m.course_id = $1 ORDER BY m.student_id, m.topic_code")
 }
 
-pub(super) const TEACHES_COURSE: &str =
+const TEACHES_COURSE: &str =
     "SELECT 1 FROM course_member WHERE profile_id = $1 AND course_id = $2 AND role = 'teacher'";
 
 /// Every attempt's correctness, one sequence per (student, course) within each topic, in time
 /// order: the data a refit learns from.
-pub(super) const RESPONSES: &str = "SELECT topic_code, student_id, COALESCE(course_id, '') AS course_id, is_correct \
+const RESPONSES: &str = "SELECT topic_code, student_id, COALESCE(course_id, '') AS course_id, is_correct \
      FROM attempt ORDER BY topic_code, student_id, course_id, created_at, id";
 
 /// A topic's fitted parameters, with when and on how many responses.
-pub(super) const CALIBRATE_TOPIC: &str = "INSERT INTO topic \
+const CALIBRATE_TOPIC: &str = "INSERT INTO topic \
        (code, family, name, p_init, p_learn, p_slip, p_guess, p_forget, calibrated_at, calibrated_on_rows) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
      ON CONFLICT (code) DO UPDATE SET p_init = excluded.p_init, p_learn = excluded.p_learn, \
@@ -39,16 +41,14 @@ pub(super) const CALIBRATE_TOPIC: &str = "INSERT INTO topic \
 
 /// Builds per-topic sequences from rows sorted by topic, student, course, time.
 #[derive(Default)]
-pub(super) struct SequenceBuilder {
+struct SequenceBuilder {
     topics: Vec<(String, mastery::Sequences)>,
     key: Option<(String, String, String)>,
     current: Vec<bool>,
-    pub rows: i64,
 }
 
 impl SequenceBuilder {
     pub(super) fn push(&mut self, topic: String, student: String, course: String, correct: bool) {
-        self.rows += 1;
         let key = (topic, student, course);
         if self.key.as_ref() != Some(&key) {
             self.flush();
@@ -73,4 +73,77 @@ impl SequenceBuilder {
         self.flush();
         self.topics
     }
+}
+
+/// [`super::MasteryStore::response_sequences`] on either backend.
+pub(super) async fn response_sequences<'c, DB, E>(conn: E) -> super::Result<Vec<(String, mastery::Sequences)>>
+where
+    DB: Database,
+    E: Executor<'c, Database = DB> + 'c,
+    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
+    for<'r> String: Decode<'r, DB> + Type<DB>,
+    for<'r> bool: Decode<'r, DB> + Type<DB>,
+    for<'a> &'a str: ColumnIndex<DB::Row>,
+{
+    use futures::TryStreamExt;
+    let mut rows = sqlx::query::<DB>(RESPONSES).fetch(conn);
+    let mut builder = SequenceBuilder::default();
+    while let Some(r) = rows.try_next().await? {
+        builder.push(
+            r.try_get("topic_code")?,
+            r.try_get("student_id")?,
+            r.try_get("course_id")?,
+            r.try_get("is_correct")?,
+        );
+    }
+    Ok(builder.finish())
+}
+
+/// [`super::MasteryStore::record_calibration`] on either backend; `at` in the backend's
+/// timestamp type.
+pub(super) async fn record_calibration<'c, DB, E, T>(
+    conn: E,
+    t: &super::TopicRecord,
+    at: T,
+    responses: i64,
+) -> super::Result<()>
+where
+    DB: Database,
+    E: Executor<'c, Database = DB>,
+    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> f64: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> T: Encode<'q, DB> + Type<DB> + Send + 'q,
+{
+    sqlx::query(CALIBRATE_TOPIC)
+        .bind(t.code.clone())
+        .bind(t.family.clone())
+        .bind(t.name.clone())
+        .bind(t.bkt.p_init)
+        .bind(t.bkt.p_learn)
+        .bind(t.bkt.p_slip)
+        .bind(t.bkt.p_guess)
+        .bind(t.bkt.p_forget)
+        .bind(at)
+        .bind(responses)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// [`super::MasteryStore::teaches_course`] on either backend.
+pub(super) async fn teaches_course<'c, DB, E>(conn: E, teacher_id: &str, course_id: &str) -> super::Result<bool>
+where
+    DB: Database,
+    E: Executor<'c, Database = DB>,
+    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+{
+    Ok(sqlx::query(TEACHES_COURSE)
+        .bind(teacher_id.to_string())
+        .bind(course_id.to_string())
+        .fetch_optional(conn)
+        .await?
+        .is_some())
 }

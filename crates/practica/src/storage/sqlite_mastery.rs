@@ -51,43 +51,14 @@ impl MasteryStore for SqliteStore {
     }
 
     async fn teaches_course(&self, teacher_id: &str, course_id: &str) -> Result<bool> {
-        let found: Option<i64> = sqlx::query_scalar(super::mastery_sql::TEACHES_COURSE)
-            .bind(teacher_id)
-            .bind(course_id)
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(found.is_some())
+        super::mastery_sql::teaches_course(&self.read, teacher_id, course_id).await
     }
 
     async fn response_sequences(&self) -> Result<Vec<(String, mastery::Sequences)>> {
-        use futures::TryStreamExt;
-        let mut rows = sqlx::query(super::mastery_sql::RESPONSES).fetch(&self.read);
-        let mut builder = super::mastery_sql::SequenceBuilder::default();
-        while let Some(r) = rows.try_next().await? {
-            builder.push(
-                r.try_get("topic_code")?,
-                r.try_get("student_id")?,
-                r.try_get("course_id")?,
-                r.try_get("is_correct")?,
-            );
-        }
-        Ok(builder.finish())
+        super::mastery_sql::response_sequences(&self.read).await
     }
 
     async fn record_calibration(&self, t: &TopicRecord, at: OffsetDateTime, responses: i64) -> Result<()> {
-        sqlx::query(super::mastery_sql::CALIBRATE_TOPIC)
-            .bind(&t.code)
-            .bind(&t.family)
-            .bind(&t.name)
-            .bind(t.bkt.p_init)
-            .bind(t.bkt.p_learn)
-            .bind(t.bkt.p_slip)
-            .bind(t.bkt.p_guess)
-            .bind(t.bkt.p_forget)
-            .bind(ts(at))
-            .bind(responses)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        super::mastery_sql::record_calibration(&self.write, t, ts(at), responses).await
     }
 }
