@@ -193,6 +193,7 @@ impl App {
             every: (state.config.mastery_refit_hours > 0)
                 .then(|| std::time::Duration::from_secs(state.config.mastery_refit_hours * 3600)),
             min_responses: state.config.mastery_refit_min_responses,
+            enqueued: std::sync::atomic::AtomicI64::new(i64::MIN),
         };
         Workers::new(
             state.store.clone(),

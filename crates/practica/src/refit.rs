@@ -112,6 +112,9 @@ pub struct RefitJob {
     pub catalog: Arc<Catalog>,
     pub every: Option<Duration>,
     pub min_responses: i64,
+    /// The last period this process enqueued (the sweep runs every few seconds; the insert is
+    /// needed once a period).
+    pub enqueued: std::sync::atomic::AtomicI64,
 }
 
 #[async_trait]
@@ -138,6 +141,9 @@ impl JobHandler for RefitJob {
         let Some(every) = self.every else { return Ok(()) };
         let now = OffsetDateTime::now_utc();
         let period = now.unix_timestamp() / every.as_secs().max(1) as i64;
+        if self.enqueued.load(std::sync::atomic::Ordering::Relaxed) == period {
+            return Ok(());
+        }
         self.store
             .enqueue(&NewJob {
                 id: Uuid::now_v7(),
@@ -148,6 +154,7 @@ impl JobHandler for RefitJob {
                 run_after: now,
             })
             .await?;
+        self.enqueued.store(period, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 }
