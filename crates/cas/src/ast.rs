@@ -152,7 +152,7 @@ impl fmt::Display for Expr {
             }
             Expr::Mul(a, b) => {
                 // `2x`, `2x^2`: the implicit product reads as written in school.
-                let implicit = matches!(**a, Expr::Num(r) if r.is_integer() && !r.is_negative())
+                let implicit = matches!(&**a, Expr::Num(r) if r.is_integer() && !r.is_negative())
                     && (matches!(**b, Expr::Var(_))
                         || matches!(&**b, Expr::Pow(base, _) if matches!(**base, Expr::Var(_))));
                 child(f, a, 2, false)?;

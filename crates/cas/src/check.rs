@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::ast::{Expr, RelOp, Statement};
 use crate::error::{CasError, MathError};
-use crate::number::{Rational, split_square};
+use num_traits::ToPrimitive;
+
+use crate::eval::root_index;
+use crate::number::{Rational, split_square_big};
 use crate::parser::parse_list;
 use crate::poly::Poly;
 use crate::solve::{Answer, solve};
@@ -58,7 +61,7 @@ fn compare(expected: &Answer, statements: &[Statement]) -> Result<(), String> {
         Answer::Number { value } => match single()? {
             Statement::Expr(e) if e.variables().is_empty() => {
                 let got = values(e)?;
-                if got == [QVal::rational(*value)] {
+                if got == [QVal::rational(value.clone())] {
                     Ok(())
                 } else {
                     Err("the value is not correct".into())
@@ -82,18 +85,18 @@ fn compare(expected: &Answer, statements: &[Statement]) -> Result<(), String> {
             _ => Err("expected an expression".into()),
         },
         Answer::Roots { var, roots } => {
-            let want: Vec<QVal> = roots.iter().map(|r| QVal::rational(*r)).collect();
+            let want: Vec<QVal> = roots.iter().map(|r| QVal::rational(r.clone())).collect();
             compare_roots(*var, &want, statements)
         }
         Answer::SurdRoots { var, roots } => {
             let m = i128::from(roots.radicand);
             let plus = QVal {
-                a: roots.center,
-                b: roots.coeff,
+                a: roots.center.clone(),
+                b: roots.coeff.clone(),
                 m,
             };
             let minus = QVal {
-                a: roots.center,
+                a: roots.center.clone(),
                 b: roots.coeff.checked_neg().map_err(|e| e.to_string())?,
                 m,
             };
@@ -119,7 +122,7 @@ fn compare(expected: &Answer, statements: &[Statement]) -> Result<(), String> {
             if got_op != *op {
                 return Err("the direction of the inequality is not correct".into());
             }
-            if values(e)? != [QVal::rational(*bound)] {
+            if values(e)? != [QVal::rational(bound.clone())] {
                 return Err("the boundary value is not correct".into());
             }
             Ok(())
@@ -210,7 +213,7 @@ fn unique(v: Vec<QVal>) -> Vec<QVal> {
 
 /// A number `a + b√m` of a quadratic field; `m = 1` and `b = 0` for rationals. Enough to
 /// evaluate answers such as `\frac{5 + \sqrt{5}}{2}` exactly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QVal {
     pub a: Rational,
     pub b: Rational,
@@ -234,7 +237,7 @@ impl QVal {
         }
     }
 
-    fn common_m(x: QVal, y: QVal) -> Result<i128, MathError> {
+    fn common_m(x: &QVal, y: &QVal) -> Result<i128, MathError> {
         match (x.b.is_zero(), y.b.is_zero()) {
             (true, _) => Ok(y.m),
             (_, true) => Ok(x.m),
@@ -243,17 +246,17 @@ impl QVal {
         }
     }
 
-    fn add(self, o: QVal) -> Result<QVal, MathError> {
+    fn add(&self, o: &QVal) -> Result<QVal, MathError> {
         let m = QVal::common_m(self, o)?;
         Ok(QVal {
-            a: self.a.checked_add(o.a)?,
-            b: self.b.checked_add(o.b)?,
+            a: self.a.checked_add(&o.a)?,
+            b: self.b.checked_add(&o.b)?,
             m,
         }
         .norm())
     }
 
-    fn neg(self) -> Result<QVal, MathError> {
+    fn neg(&self) -> Result<QVal, MathError> {
         Ok(QVal {
             a: self.a.checked_neg()?,
             b: self.b.checked_neg()?,
@@ -261,60 +264,62 @@ impl QVal {
         })
     }
 
-    fn mul(self, o: QVal) -> Result<QVal, MathError> {
+    fn mul(&self, o: &QVal) -> Result<QVal, MathError> {
         let m = QVal::common_m(self, o)?;
-        let bb = self.b.checked_mul(o.b)?.checked_mul(Rational::integer(m))?;
-        let a = self.a.checked_mul(o.a)?.checked_add(bb)?;
-        let b = self.a.checked_mul(o.b)?.checked_add(self.b.checked_mul(o.a)?)?;
+        let bb = self.b.checked_mul(&o.b)?.checked_mul(Rational::integer(m))?;
+        let a = self.a.checked_mul(&o.a)?.checked_add(bb)?;
+        let b = self.a.checked_mul(&o.b)?.checked_add(self.b.checked_mul(&o.a)?)?;
         Ok(QVal { a, b, m }.norm())
     }
 
-    fn recip(self) -> Result<QVal, MathError> {
+    fn recip(&self) -> Result<QVal, MathError> {
         // 1/(a + b√m) = (a - b√m)/(a² - b²m)
-        let bbm = self.b.checked_mul(self.b)?.checked_mul(Rational::integer(self.m))?;
-        let n = self.a.checked_mul(self.a)?.checked_sub(bbm)?;
+        let bbm = self.b.checked_mul(&self.b)?.checked_mul(Rational::integer(self.m))?;
+        let n = self.a.checked_mul(&self.a)?.checked_sub(bbm)?;
         Ok(QVal {
-            a: self.a.checked_div(n)?,
-            b: self.b.checked_neg()?.checked_div(n)?,
+            a: self.a.checked_div(&n)?,
+            b: self.b.checked_neg()?.checked_div(&n)?,
             m: self.m,
         }
         .norm())
     }
 
-    fn pow(self, e: Rational) -> Result<QVal, MathError> {
+    fn pow(&self, e: &Rational) -> Result<QVal, MathError> {
+        if self.b.is_zero() {
+            return Ok(QVal::rational(self.a.pow_rational(e)?));
+        }
         if !e.is_integer() {
             return Err(MathError::Unsupported(format!("fractional exponent {e}")));
         }
-        if self.b.is_zero() {
-            return Ok(QVal::rational(self.a.pow(e.numer())?));
-        }
-        if e.numer().unsigned_abs() > 64 {
-            return Err(MathError::Overflow);
-        }
+        // Repeated multiplication: bounded by a small exponent.
+        let k = match e.to_i128() {
+            Some(k) if k.unsigned_abs() <= 64 => k,
+            _ => return Err(MathError::Overflow),
+        };
         let mut r = QVal::rational(Rational::ONE);
-        for _ in 0..e.numer().unsigned_abs() {
+        for _ in 0..k.unsigned_abs() {
             r = r.mul(self)?;
         }
-        if e.is_negative() { r.recip() } else { Ok(r) }
+        if k < 0 { r.recip() } else { Ok(r) }
     }
 
-    fn root(self, n: Rational) -> Result<QVal, MathError> {
-        if !self.b.is_zero() || !n.is_integer() || n.numer() < 1 || n.numer() > 64 {
-            return Err(MathError::Unsupported("this root".into()));
+    fn root(&self, n: &Rational) -> Result<QVal, MathError> {
+        if !self.b.is_zero() {
+            return Err(MathError::Unsupported("the root of a surd".into()));
         }
-        if let Some(r) = self.a.nth_root(n.numer() as u32) {
+        let n = root_index(n)?;
+        if let Some(r) = self.a.nth_root(n) {
             return Ok(QVal::rational(r));
         }
-        if n.numer() != 2 || self.a.is_negative() {
+        if n != 2 || self.a.is_negative() {
             return Err(MathError::Irrational(format!("root of {}", self.a)));
         }
-        let pq = self.a.numer().checked_mul(self.a.denom()).ok_or(MathError::Overflow)?;
-        let (k, m) = split_square(pq as u128);
-        let k = i128::try_from(k).map_err(|_| MathError::Overflow)?;
-        let m = i128::try_from(m).map_err(|_| MathError::Overflow)?;
+        // √(p/q) = √(pq)/q = (k/q)√m
+        let (k, m) = split_square_big(&(self.a.numer() * self.a.denom()));
+        let m = m.to_i128().ok_or(MathError::Overflow)?;
         Ok(QVal {
             a: Rational::ZERO,
-            b: Rational::new(k, self.a.denom())?,
+            b: Rational::from_bigints(k, self.a.denom())?,
             m,
         }
         .norm())
@@ -323,12 +328,13 @@ impl QVal {
 
 /// Evaluates to every value `\pm` allows.
 fn eval_q(e: &Expr) -> Result<Vec<QVal>, MathError> {
-    let bin = |a: &Expr, b: &Expr, f: &dyn Fn(QVal, QVal) -> Result<Vec<QVal>, MathError>| {
+    type Op<'a> = &'a dyn Fn(&QVal, &QVal) -> Result<Vec<QVal>, MathError>;
+    let bin = |a: &Expr, b: &Expr, f: Op| {
         let (xs, ys) = (eval_q(a)?, eval_q(b)?);
         let mut out = Vec::new();
         for x in &xs {
             for y in &ys {
-                out.extend(f(*x, *y)?);
+                out.extend(f(x, y)?);
             }
         }
         if out.len() > MAX_VALUES {
@@ -337,25 +343,25 @@ fn eval_q(e: &Expr) -> Result<Vec<QVal>, MathError> {
         Ok(out)
     };
     match e {
-        Expr::Num(r) => Ok(vec![QVal::rational(*r)]),
+        Expr::Num(r) => Ok(vec![QVal::rational(r.clone())]),
         Expr::Var(c) => Err(MathError::Unsupported(format!("no value for the variable {c}"))),
-        Expr::Neg(a) => eval_q(a)?.into_iter().map(QVal::neg).collect(),
+        Expr::Neg(a) => eval_q(a)?.iter().map(QVal::neg).collect(),
         Expr::Add(a, b) => bin(a, b, &|x, y| Ok(vec![x.add(y)?])),
-        Expr::Sub(a, b) => bin(a, b, &|x, y| Ok(vec![x.add(y.neg()?)?])),
-        Expr::PlusMinus(a, b) => bin(a, b, &|x, y| Ok(vec![x.add(y)?, x.add(y.neg()?)?])),
+        Expr::Sub(a, b) => bin(a, b, &|x, y| Ok(vec![x.add(&y.neg()?)?])),
+        Expr::PlusMinus(a, b) => bin(a, b, &|x, y| Ok(vec![x.add(y)?, x.add(&y.neg()?)?])),
         Expr::Mul(a, b) => bin(a, b, &|x, y| Ok(vec![x.mul(y)?])),
-        Expr::Div(a, b) => bin(a, b, &|x, y| Ok(vec![x.mul(y.recip()?)?])),
+        Expr::Div(a, b) => bin(a, b, &|x, y| Ok(vec![x.mul(&y.recip()?)?])),
         Expr::Pow(a, b) => bin(a, b, &|x, y| {
             if !y.b.is_zero() {
                 return Err(MathError::Unsupported("irrational exponent".into()));
             }
-            Ok(vec![x.pow(y.a)?])
+            Ok(vec![x.pow(&y.a)?])
         }),
         Expr::Root(n, a) => bin(n, a, &|n, x| {
             if !n.b.is_zero() {
                 return Err(MathError::Unsupported("irrational root index".into()));
             }
-            Ok(vec![x.root(n.a)?])
+            Ok(vec![x.root(&n.a)?])
         }),
     }
 }

@@ -15,7 +15,7 @@ pub enum ParseError {
     /// A `\command` outside the supported subset.
     #[error("unknown command '\\{name}' at {pos}")]
     UnknownCommand { pos: usize, name: String },
-    /// A literal that does not fit in an i128 rational.
+    /// A literal wider than [`crate::number::MAX_BITS`] bits.
     #[error("number too large at {pos}")]
     NumberTooLarge { pos: usize },
     /// Input longer than [`crate::parser::MAX_INPUT_LEN`]; bounds the work per request.
@@ -33,8 +33,9 @@ pub enum ParseError {
 /// A problem found while computing.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum MathError {
-    /// An intermediate value does not fit in i128; we refuse rather than wrap or panic.
-    #[error("arithmetic overflow")]
+    /// A value wider than [`crate::number::MAX_BITS`] bits (or a radicand beyond what a
+    /// surd holds); we refuse rather than exhaust memory, wrap or panic.
+    #[error("number too large")]
     Overflow,
     #[error("division by zero")]
     DivisionByZero,

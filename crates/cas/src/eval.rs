@@ -14,7 +14,7 @@ const MAX_ROOT_INDEX: i128 = 64;
 /// Evaluates `e`, looking variables up in `env`. Unknown variables are an error.
 pub fn eval_with(e: &Expr, env: &dyn Fn(char) -> Option<Rational>) -> Result<Rational, MathError> {
     match e {
-        Expr::Num(r) => Ok(*r),
+        Expr::Num(r) => Ok(r.clone()),
         Expr::Var(c) => env(*c).ok_or_else(|| MathError::Unsupported(format!("no value for the variable {c}"))),
         Expr::Neg(a) => eval_with(a, env)?.checked_neg(),
         Expr::Add(a, b)
@@ -32,6 +32,14 @@ pub fn evaluate(e: &Expr) -> Result<Rational, MathError> {
     eval_with(e, &|_| None)
 }
 
+/// A root index as the small integer it must be (1 to [`MAX_ROOT_INDEX`]).
+pub(crate) fn root_index(n: &Rational) -> Result<u32, MathError> {
+    match n.to_i128() {
+        Some(k) if (1..=MAX_ROOT_INDEX).contains(&k) => Ok(k as u32),
+        _ => Err(MathError::Unsupported(format!("root index {n}"))),
+    }
+}
+
 /// Applies the binary operation at the root of `op` to already evaluated operands.
 fn apply(op: &Expr, a: Rational, b: Rational) -> Result<Rational, MathError> {
     match op {
@@ -39,19 +47,11 @@ fn apply(op: &Expr, a: Rational, b: Rational) -> Result<Rational, MathError> {
         Expr::Sub(..) => a.checked_sub(b),
         Expr::Mul(..) => a.checked_mul(b),
         Expr::Div(..) => a.checked_div(b),
-        Expr::Pow(..) => {
-            if !b.is_integer() {
-                return Err(MathError::Unsupported(format!("fractional exponent {b}")));
-            }
-            a.pow(b.numer())
-        }
+        Expr::Pow(..) => a.pow_rational(&b),
         Expr::Root(..) => {
             // `a` is the index, `b` the radicand.
-            if !a.is_integer() || a.numer() < 1 || a.numer() > MAX_ROOT_INDEX {
-                return Err(MathError::Unsupported(format!("root index {a}")));
-            }
-            b.nth_root(a.numer() as u32)
-                .ok_or_else(|| MathError::Irrational(op.to_string()))
+            let n = root_index(&a)?;
+            b.nth_root(n).ok_or_else(|| MathError::Irrational(op.to_string()))
         }
         Expr::PlusMinus(..) => Err(MathError::Unsupported("± has two values".into())),
         Expr::Num(_) | Expr::Var(_) | Expr::Neg(_) => unreachable!("apply is only called on binary nodes"),
@@ -63,7 +63,7 @@ fn fold_negatives(e: &mut Expr) {
     match e {
         Expr::Neg(a) => {
             fold_negatives(a);
-            if let Expr::Num(r) = **a
+            if let Expr::Num(r) = &**a
                 && let Ok(n) = r.checked_neg()
             {
                 *e = Expr::Num(n);
@@ -121,8 +121,9 @@ fn compute(e: &Expr, a: &Expr, b: &Expr) -> Result<(Expr, String), MathError> {
     let (Expr::Num(x), Expr::Num(y)) = (a, b) else {
         unreachable!("both operands are reduced to numbers")
     };
-    let v = apply(e, *x, *y)?;
-    Ok((Expr::Num(v), format!("{e} = {v}")))
+    let v = apply(e, x.clone(), y.clone())?;
+    let desc = format!("{e} = {v}");
+    Ok((Expr::Num(v), desc))
 }
 
 /// Evaluates `e` and explains each operation in order, e.g. for `3 + 4 \cdot 2`:

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ast::Expr;
 use crate::error::MathError;
+use crate::eval::root_index;
 use crate::number::Rational;
 
 /// Highest degree we expand to; keeps `(x+1)^{1000}` from doing unbounded work.
@@ -61,7 +62,7 @@ impl Poly {
     }
 
     pub fn coeff(&self, k: usize) -> Rational {
-        self.coeffs.get(k).copied().unwrap_or(Rational::ZERO)
+        self.coeffs.get(k).cloned().unwrap_or(Rational::ZERO)
     }
 
     pub fn is_zero(&self) -> bool {
@@ -111,7 +112,7 @@ impl Poly {
         let mut coeffs = vec![Rational::ZERO; self.coeffs.len() + o.coeffs.len() - 1];
         for (i, a) in self.coeffs.iter().enumerate() {
             for (j, b) in o.coeffs.iter().enumerate() {
-                coeffs[i + j] = coeffs[i + j].checked_add(a.checked_mul(*b)?)?;
+                coeffs[i + j] = coeffs[i + j].checked_add(a.checked_mul(b)?)?;
             }
         }
         let mut p = Poly { var, coeffs };
@@ -124,11 +125,12 @@ impl Poly {
     }
 
     /// Evaluates at `x` by Horner's rule.
-    pub fn eval(&self, x: Rational) -> Result<Rational, MathError> {
+    pub fn eval(&self, x: impl std::borrow::Borrow<Rational>) -> Result<Rational, MathError> {
+        let x = x.borrow();
         self.coeffs
             .iter()
             .rev()
-            .try_fold(Rational::ZERO, |acc, c| acc.checked_mul(x)?.checked_add(*c))
+            .try_fold(Rational::ZERO, |acc, c| acc.checked_mul(x)?.checked_add(c))
     }
 
     /// Expands and collects `e`. Fails for non-polynomials (`1/x`, `\sqrt{x}`, `x^{1/2}`),
@@ -138,7 +140,7 @@ impl Poly {
     /// so that the stack frame per tree level stays small.
     pub fn from_expr(e: &Expr) -> Result<Poly, MathError> {
         match e {
-            Expr::Num(r) => Ok(Poly::constant(*r)),
+            Expr::Num(r) => Ok(Poly::constant(r.clone())),
             Expr::Var(c) => Ok(Poly::var(*c)),
             Expr::Neg(a) => Poly::from_expr(a)?.neg(),
             Expr::Add(a, b)
@@ -178,30 +180,28 @@ impl Poly {
                 if let Some(c) = base.as_constant() {
                     return Ok(Poly {
                         var: base.var,
-                        ..Poly::constant(c.pow(exp.numer())?)
+                        ..Poly::constant(c.pow_rational(&exp)?)
                     });
                 }
-                if exp.is_negative() || exp.numer() > MAX_DEGREE as i128 {
-                    return Err(MathError::NotPolynomial(format!("exponent {exp} in {e}")));
-                }
+                let k = match exp.to_i128() {
+                    Some(k) if (0..=MAX_DEGREE as i128).contains(&k) => k,
+                    _ => return Err(MathError::NotPolynomial(format!("exponent {exp} in {e}"))),
+                };
                 let mut result = Poly::constant(Rational::ONE);
-                for _ in 0..exp.numer() {
+                for _ in 0..k {
                     result = result.mul(&base)?;
                 }
                 Ok(result)
             }
             Expr::Root(..) => {
                 let (index, radicand) = (x, y);
-                let n = index
-                    .as_constant()
-                    .filter(|n| n.is_integer() && n.numer() >= 1 && n.numer() <= 64);
-                let Some(n) = n else {
+                let Some(n) = index.as_constant().and_then(|n| root_index(&n).ok()) else {
                     return Err(MathError::Unsupported(format!("root index in {e}")));
                 };
                 let Some(c) = radicand.as_constant() else {
                     return Err(MathError::NotPolynomial(format!("root of a variable in {e}")));
                 };
-                match c.nth_root(n.numer() as u32) {
+                match c.nth_root(n) {
                     Some(r) => Ok(Poly {
                         var: radicand.var,
                         ..Poly::constant(r)
@@ -215,7 +215,7 @@ impl Poly {
 }
 
 /// One term's magnitude and variable part, e.g. `3x^2`, `x`, `(1/2)x`, `5`.
-pub(crate) fn term_text(c: Rational, v: char, k: usize) -> String {
+pub(crate) fn term_text(c: &Rational, v: char, k: usize) -> String {
     let var = match k {
         0 => String::new(),
         1 => v.to_string(),
@@ -223,9 +223,9 @@ pub(crate) fn term_text(c: Rational, v: char, k: usize) -> String {
     };
     if k == 0 {
         c.to_string()
-    } else if c == Rational::ONE {
+    } else if *c == Rational::ONE {
         var
-    } else if c == Rational::integer(-1) {
+    } else if *c == Rational::integer(-1) {
         format!("-{var}")
     } else if c.is_integer() {
         format!("{c}{var}")
@@ -242,18 +242,17 @@ impl fmt::Display for Poly {
         let v = self.var.unwrap_or('x');
         let mut first = true;
         for k in (0..self.coeffs.len()).rev() {
-            let c = self.coeffs[k];
+            let c = &self.coeffs[k];
             if c.is_zero() {
                 continue;
             }
-            // |c| without overflow: i128::MIN never survives the checked arithmetic as a
-            // coefficient of interest, but fall back to the signed form just in case.
-            let mag = c.abs().unwrap_or(c);
+            // |c| can only fail at the size limit; fall back to the signed form then.
+            let mag = c.abs().unwrap_or_else(|_| c.clone());
             if first {
                 write!(f, "{}", term_text(c, v, k))?;
             } else {
                 let sign = if c.is_negative() { "-" } else { "+" };
-                write!(f, " {sign} {}", term_text(mag, v, k))?;
+                write!(f, " {sign} {}", term_text(&mag, v, k))?;
             }
             first = false;
         }

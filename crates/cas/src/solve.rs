@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::ast::{Expr, RelOp, Statement};
 use crate::error::{CasError, MathError};
 use crate::eval::evaluate_with_steps;
-use crate::number::{Rational, gcd, split_square};
+use num_integer::Integer;
+use num_traits::{One, ToPrimitive, Zero};
+
+use crate::number::{Rational, split_square_big};
 use crate::parser::parse;
 use crate::poly::{Poly, term_text};
 
@@ -32,7 +35,7 @@ pub enum SolutionKind {
 
 /// The pair of numbers `center ± coeff·√radicand`, with `coeff > 0` and `radicand > 1`
 /// square-free.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Surd {
     pub center: Rational,
     pub coeff: Rational,
@@ -43,32 +46,23 @@ pub struct Surd {
 impl fmt::Display for Surd {
     /// School form over a common denominator: `(5 ± √5)/2`, `1 ± 2√3`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (c, s) = (self.center, self.coeff);
-        let g = gcd(c.denom() as u128, s.denom() as u128) as i128;
-        let common = (c.denom() / g).checked_mul(s.denom()).and_then(|d| {
-            Some((
-                d,
-                c.numer().checked_mul(d / c.denom())?,
-                s.numer().checked_mul(d / s.denom())?,
-            ))
-        });
-        let Some((d, p, q)) = common else {
-            // Too large for a common denominator: fall back to the two parts as they are.
-            return write!(f, "{c} ± ({s})√{}", self.radicand);
-        };
-        let root = if q == 1 {
+        let (c, s) = (&self.center, &self.coeff);
+        let d = c.denom().lcm(&s.denom());
+        let p = c.numer() * (&d / c.denom());
+        let q = s.numer() * (&d / s.denom());
+        let root = if q.is_one() {
             format!("√{}", self.radicand)
         } else {
             format!("{q}√{}", self.radicand)
         };
-        let top = if p == 0 {
+        let top = if p.is_zero() {
             format!("±{root}")
         } else {
             format!("{p} ± {root}")
         };
-        if d == 1 {
+        if d.is_one() {
             write!(f, "{top}")
-        } else if p == 0 {
+        } else if p.is_zero() {
             write!(f, "{top}/{d}")
         } else {
             write!(f, "({top})/{d}")
@@ -183,7 +177,7 @@ fn rel(l: &Poly, op: RelOp, r: &Poly) -> String {
 }
 
 /// Rational in a product or power: parenthesised if negative or a fraction.
-fn paren(r: Rational) -> String {
+fn paren(r: &Rational) -> String {
     if r.is_negative() || !r.is_integer() {
         format!("({r})")
     } else {
@@ -257,11 +251,11 @@ fn linear(var: char, mut l: Poly, mut op: RelOp, mut r: Poly, mut steps: Vec<Str
     }
     let c = r.coeff(1);
     if !c.is_zero() {
-        let term = Poly::monomial(c, var, 1);
+        let term = Poly::monomial(c.clone(), var, 1);
         let verb = if c.is_positive() {
             format!("subtract {term} from both sides")
         } else {
-            format!("add {} to both sides", term_text(c.abs()?, var, 1))
+            format!("add {} to both sides", term_text(&c.abs()?, var, 1))
         };
         l = l.sub(&term)?;
         r = r.sub(&term)?;
@@ -280,7 +274,7 @@ fn linear(var: char, mut l: Poly, mut op: RelOp, mut r: Poly, mut steps: Vec<Str
         steps.push(format!("{verb}: {}", rel(&l, op, &r)));
     }
     let a = l.coeff(1);
-    let bound = r.coeff(0).checked_div(a)?;
+    let bound = r.coeff(0).checked_div(&a)?;
     if a != Rational::ONE {
         if a.is_negative() {
             op = op.swap();
@@ -335,15 +329,15 @@ fn quadratic(var: char, mut p: Poly, already_standard: bool, mut steps: Vec<Stri
     }
     let (a, b, c) = (p.coeff(2), p.coeff(1), p.coeff(0));
     steps.push(format!("a = {a}, b = {b}, c = {c}"));
-    let four_ac = Rational::integer(4).checked_mul(a)?.checked_mul(c)?;
-    let disc = b.checked_mul(b)?.checked_sub(four_ac)?;
+    let four_ac = Rational::integer(4).checked_mul(&a)?.checked_mul(&c)?;
+    let disc = b.checked_mul(&b)?.checked_sub(four_ac)?;
     steps.push(format!(
         "discriminant: D = b^2 - 4ac = {}^2 - 4 · {} · {} = {disc}",
-        paren(b),
-        paren(a),
-        paren(c)
+        paren(&b),
+        paren(&a),
+        paren(&c)
     ));
-    let two_a = Rational::integer(2).checked_mul(a)?;
+    let two_a = Rational::integer(2).checked_mul(&a)?;
     let neg_b = b.checked_neg()?;
     if disc.is_negative() {
         steps.push("D < 0, so there is no real solution".into());
@@ -365,13 +359,14 @@ fn quadratic(var: char, mut p: Poly, already_standard: bool, mut steps: Vec<Stri
         ));
     }
     if let Some(s) = disc.sqrt() {
-        let r1 = neg_b.checked_sub(s)?.checked_div(two_a)?;
-        let r2 = neg_b.checked_add(s)?.checked_div(two_a)?;
+        let r1 = neg_b.checked_sub(&s)?.checked_div(&two_a)?;
+        let r2 = neg_b.checked_add(&s)?.checked_div(&two_a)?;
         steps.push(format!(
             "√D = {s}, so {var} = (-b ± √D) / (2a) = ({neg_b} ± {s}) / {two_a}"
         ));
         steps.push(format!("{var} = {r1} or {var} = {r2}"));
-        let roots = vec![r1.min(r2), r1.max(r2)];
+        let mut roots = vec![r1, r2];
+        roots.sort();
         return Ok(Solution::new(
             SolutionKind::QuadraticEquation,
             Answer::Roots { var, roots },
@@ -379,13 +374,12 @@ fn quadratic(var: char, mut p: Poly, already_standard: bool, mut steps: Vec<Stri
         ));
     }
     // √(p/q) = √(pq)/q = (k/q)√m with m square-free.
-    let pq = disc.numer().checked_mul(disc.denom()).ok_or(MathError::Overflow)?;
-    let (k, m) = split_square(pq as u128);
-    let k = i128::try_from(k).map_err(|_| MathError::Overflow)?;
-    let m = u64::try_from(m).map_err(|_| MathError::Overflow)?;
-    let coeff = Rational::new(k, disc.denom())?.checked_div(two_a)?;
+    let (k, m) = split_square_big(&(disc.numer() * disc.denom()));
+    // The radicand is a u64 (see `Surd`); a larger one is no school problem.
+    let m = m.to_u64().ok_or(MathError::Overflow)?;
+    let coeff = Rational::from_bigints(k, disc.denom())?.checked_div(&two_a)?;
     let roots = Surd {
-        center: neg_b.checked_div(two_a)?,
+        center: neg_b.checked_div(&two_a)?,
         coeff,
         radicand: m,
     };
