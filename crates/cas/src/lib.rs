@@ -32,3 +32,9 @@ pub use number::Rational;
 pub use parser::{parse, parse_expr, parse_list};
 pub use poly::Poly;
 pub use solve::{Answer, Solution, SolutionKind, Surd, solve};
+
+pub mod assess;
+pub mod equivalence;
+pub mod misconceptions;
+
+pub use assess::{Assessment, Misconception, StepCheck, StepStatus, assess};

@@ -1,0 +1,554 @@
+//! Assessing a student's work: the final answer judged by equivalence, every step checked
+//! against the one before it, and what is wrong matched against misconceptions modelled as
+//! procedures ([`crate::misconceptions`]).
+//!
+//! ```
+//! let a = cas::assess("2x + 3 = 11", Some("x = 7"), &["2x = 14", "x = 7"]).unwrap();
+//! assert_eq!(a.is_correct, Some(false));
+//! assert_eq!(a.first_wrong_step, Some(0));
+//! assert_eq!(a.error_tag_code, "ALGEBRA_EQ_LINEAR_SIGN_FLIP_TRANSPOSE_G8");
+//! assert_eq!(a.error_subtag.as_deref(), Some("TRANSPOSE-WITHOUT-SIGN-CHANGE"));
+//! ```
+//!
+//! Ranking follows the diagnosis engine (docs/diagnosis.md): for a procedure with prior weight
+//! `w` that can write `n` distinct wrong things from the statement it starts on,
+//!
+//! ```text
+//! P(procedure | what was written) ∝ (1 − ρ) · w / Σw · 1/n      P(noise) ∝ ρ · p_noise
+//! ```
+//!
+//! with ρ = [`NOISE_SHARE`] and `p_noise` uniform over answers of the problem's size. A wrong
+//! step explained by a procedure is stronger evidence than the answer alone: when both point to
+//! the same tag the two confidences combine as independent evidence.
+
+use serde::Serialize;
+
+use crate::ast::{RelOp, Statement};
+use crate::check::check;
+use crate::equivalence::{self, Reading, SolutionSet};
+use crate::error::CasError;
+use crate::misconceptions::{LIBRARY, Procedure, Start};
+use crate::number::Rational;
+use crate::parser::{parse, parse_list};
+use crate::solve::{Solution, SolutionKind, solve};
+
+/// Below this confidence the best candidate is not reported (`UNCLASSIFIED`, candidates kept),
+/// as in the diagnosis engine.
+pub const THRESHOLD: f64 = 0.5;
+/// Share of wrong answers no procedure produces (careless or random answers); the diagnosis
+/// engine's value, so that the two report comparable confidences.
+pub const NOISE_SHARE: f64 = 0.3;
+/// How much an explained step's confidence keeps when the final answer does not follow from
+/// the student's own chain (another error came later).
+const ANSWER_ELSEWHERE: f64 = 0.8;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Assessment {
+    pub solution: Solution,
+    /// Catalogue topic code for the problem's kind, e.g. `ALGEBRA_EQ_LINEAR`.
+    pub topic: &'static str,
+    /// `None` when no answer was given.
+    pub is_correct: Option<bool>,
+    /// The correct answer as text.
+    pub expected: String,
+    /// For the student; empty when everything is correct.
+    pub feedback: String,
+    /// `CORRECT`, `UNCLASSIFIED` or a catalogue code.
+    pub error_tag_code: String,
+    /// The buggy procedure, e.g. `TRANSPOSE-WITHOUT-SIGN-CHANGE`.
+    pub error_subtag: Option<String>,
+    /// 1.0 for CORRECT, 0.0 for UNCLASSIFIED, else the reported tag's posterior.
+    pub confidence: f64,
+    /// Every procedure that reproduces the wrong answer or a wrong step, best first.
+    pub candidates: Vec<Misconception>,
+    /// One per student step, in order.
+    pub steps: Vec<StepCheck>,
+    /// Index into `steps` of the first step that does not follow from the one before.
+    pub first_wrong_step: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Misconception {
+    pub error_tag_code: String,
+    pub error_subtag: String,
+    pub confidence: f64,
+    /// What the procedure would have written, and on which statement.
+    pub evidence: String,
+    /// The step it explains; `None` when it explains the final answer from the problem.
+    pub step: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepCheck {
+    pub index: usize,
+    pub latex: String,
+    pub status: StepStatus,
+    /// The parse error with its position, why the step is not equivalent, or what explains it.
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StepStatus {
+    /// Same solutions (or value, or polynomial) as the previous readable statement.
+    Equivalent,
+    NotEquivalent,
+    /// Could not be parsed; skipped for the chain.
+    Unreadable,
+    /// Parsed, but outside what can be compared (two variables, a cubic, a quadratic
+    /// inequality, or a previous statement that could not be compared); skipped for the chain.
+    Unchecked,
+}
+
+/// A ranked explanation before it is turned into a [`Misconception`].
+struct Explained {
+    procedure: &'static Procedure,
+    confidence: f64,
+    /// What the procedure writes that matches.
+    wrote: Statement,
+}
+
+/// The statement the next step is compared with.
+struct Link {
+    statement: Option<Statement>,
+    text: String,
+    set: Option<SolutionSet>,
+}
+
+/// Assesses a student's answer and steps for `problem` (all LaTeX).
+///
+/// Errors only when the problem cannot be parsed or solved; unreadable answers and steps are
+/// part of the assessment.
+pub fn assess(problem: &str, answer: Option<&str>, steps: &[&str]) -> Result<Assessment, CasError> {
+    let solution = solve(problem)?;
+    let statement = parse(problem)?;
+    let reading = reading_of(&statement);
+    let topic = topic_of(&solution, &statement);
+    let correct = reading.and_then(|r| equivalence::of_statement(&statement, r).ok());
+
+    let mut checks = Vec::with_capacity(steps.len());
+    let mut step_candidates: Vec<(usize, Vec<Explained>)> = Vec::new();
+    let mut prev = Link {
+        statement: Some(statement.clone()),
+        text: problem.to_string(),
+        set: correct.clone(),
+    };
+    for (index, raw) in steps.iter().enumerate() {
+        let (check, next, explained) = check_step(index, raw, &prev, reading);
+        if check.status == StepStatus::NotEquivalent && !explained.is_empty() {
+            step_candidates.push((index, explained));
+        }
+        checks.push(check);
+        if let Some(next) = next {
+            prev = next;
+        }
+    }
+    let first_wrong_step = checks.iter().position(|c| c.status == StepStatus::NotEquivalent);
+    let chain_end = prev.set;
+
+    let verdict = match answer {
+        Some(a) => Some(check(problem, a)?),
+        None => None,
+    };
+    let is_correct = verdict.as_ref().map(|v| v.is_correct);
+    let mut feedback = verdict.as_ref().map(|v| v.feedback.clone()).unwrap_or_default();
+    if let Some(i) = first_wrong_step {
+        if !feedback.is_empty() {
+            feedback.push_str("; ");
+        }
+        feedback.push_str(&format!(
+            "step {} ({}) does not follow from the line before it",
+            i + 1,
+            steps[i].trim()
+        ));
+    }
+
+    // The final answer explained from the problem alone.
+    let answer_set = match (answer, reading) {
+        (Some(a), Some(r)) if is_correct == Some(false) => {
+            parse_list(a).ok().and_then(|s| equivalence::of_list(&s, r).ok())
+        }
+        _ => None,
+    };
+    let from_answer = match (&answer_set, &correct) {
+        (Some(got), Some(correct)) => {
+            let start = Start {
+                statement: &statement,
+                text: problem,
+                reading: reading.unwrap_or(Reading::Expression),
+            };
+            explain(&start, correct, got)
+        }
+        _ => Vec::new(),
+    };
+    let answer_follows = answer_set.is_some() && answer_set == chain_end;
+
+    let mut candidates = merge(
+        &step_candidates,
+        &from_answer,
+        answer_follows || is_correct.is_none(),
+        &statement,
+        steps,
+        var_of(reading),
+        answer_set.as_ref(),
+    );
+    candidates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+
+    let (error_tag_code, error_subtag, confidence) = match is_correct {
+        Some(true) => ("CORRECT".to_string(), None, 1.0),
+        None if first_wrong_step.is_none() => ("CORRECT".to_string(), None, 1.0),
+        _ => match candidates.first() {
+            Some(best) if best.confidence >= THRESHOLD => (
+                best.error_tag_code.clone(),
+                Some(best.error_subtag.clone()),
+                best.confidence,
+            ),
+            _ => ("UNCLASSIFIED".to_string(), None, 0.0),
+        },
+    };
+
+    Ok(Assessment {
+        expected: solution.answer_text.clone(),
+        solution,
+        topic,
+        is_correct,
+        feedback,
+        error_tag_code,
+        error_subtag,
+        confidence,
+        candidates,
+        steps: checks,
+        first_wrong_step,
+    })
+}
+
+/// Checks one step against the previous readable statement; returns the check, the link for
+/// the next step (when this one can serve as one) and, for a wrong step, what explains it.
+fn check_step(
+    index: usize,
+    raw: &str,
+    prev: &Link,
+    reading: Option<Reading>,
+) -> (StepCheck, Option<Link>, Vec<Explained>) {
+    let latex = raw.to_string();
+    let mk = |status, note: String| StepCheck {
+        index,
+        latex: latex.clone(),
+        status,
+        note,
+    };
+    // Students continue a chain of equalities with a leading `=` (`= 3 + 8`).
+    let text = raw.trim();
+    let text = text.strip_prefix('=').unwrap_or(text);
+    let statements = match parse_list(text) {
+        Ok(s) => s,
+        Err(e) => {
+            return (
+                mk(StepStatus::Unreadable, format!("could not read the step: {e}")),
+                None,
+                Vec::new(),
+            );
+        }
+    };
+    let Some(reading) = reading else {
+        return (
+            mk(
+                StepStatus::Unchecked,
+                "this kind of problem has no step check yet".into(),
+            ),
+            None,
+            Vec::new(),
+        );
+    };
+    let set = match equivalence::of_list(&statements, reading) {
+        Ok(s) => s,
+        Err(e) => {
+            return (
+                mk(StepStatus::Unchecked, format!("cannot compare this step: {e}")),
+                None,
+                Vec::new(),
+            );
+        }
+    };
+    let single = match statements.as_slice() {
+        [s] => Some(s.clone()),
+        _ => None,
+    };
+    let next = Link {
+        statement: single.clone(),
+        text: text.to_string(),
+        set: Some(set.clone()),
+    };
+    let Some(prev_set) = &prev.set else {
+        return (
+            mk(StepStatus::Unchecked, "the line before it could not be compared".into()),
+            Some(next),
+            Vec::new(),
+        );
+    };
+    // In a chain of equalities `A = B`, the left side must also be what came before.
+    if reading == Reading::Expression
+        && let Some(Statement::Relation { lhs, op: RelOp::Eq, .. }) = &single
+        && equivalence::of_expression(lhs).ok().as_ref() != Some(prev_set)
+    {
+        return (
+            mk(
+                StepStatus::NotEquivalent,
+                "its left side is not equal to the line before it".into(),
+            ),
+            Some(next),
+            Vec::new(),
+        );
+    }
+    if set == *prev_set {
+        return (mk(StepStatus::Equivalent, String::new()), Some(next), Vec::new());
+    }
+    let var = var_of(Some(reading));
+    let mut note = format!(
+        "not equivalent to the line before it: it gives {}, the line before gives {}",
+        set.describe(var),
+        prev_set.describe(var)
+    );
+    let explained = match &prev.statement {
+        Some(st) => {
+            let start = Start {
+                statement: st,
+                text: &prev.text,
+                reading,
+            };
+            explain(&start, prev_set, &set)
+        }
+        None => Vec::new(),
+    };
+    if let Some(best) = explained.first() {
+        note.push_str(&format!(
+            "; {} would write {} (confidence {:.2})",
+            best.procedure.subtag, best.wrote, best.confidence
+        ));
+    }
+    (mk(StepStatus::NotEquivalent, note), Some(next), explained)
+}
+
+/// Runs every procedure from `start` and ranks those whose output has the set `got`.
+fn explain(start: &Start<'_>, correct: &SolutionSet, got: &SolutionSet) -> Vec<Explained> {
+    struct Run {
+        procedure: &'static Procedure,
+        outputs: usize,
+        matched: Option<Statement>,
+    }
+    let mut runs = Vec::new();
+    for procedure in LIBRARY {
+        let mut distinct: Vec<SolutionSet> = Vec::new();
+        let mut matched = None;
+        for out in procedure.outputs(start) {
+            let Ok(set) = equivalence::of_statement(&out, start.reading) else {
+                continue;
+            };
+            // A bug that changes nothing here cannot be told apart from correct work.
+            if set == *correct || distinct.contains(&set) {
+                continue;
+            }
+            if set == *got && matched.is_none() {
+                matched = Some(out);
+            }
+            distinct.push(set);
+        }
+        if !distinct.is_empty() {
+            runs.push(Run {
+                procedure,
+                outputs: distinct.len(),
+                matched,
+            });
+        }
+    }
+    let total_weight: f64 = runs.iter().map(|r| r.procedure.weight).sum();
+    let mut out: Vec<Explained> = Vec::new();
+    let mut sum = NOISE_SHARE * noise_likelihood(correct, got);
+    for r in runs {
+        let Some(wrote) = r.matched else { continue };
+        let score = (1.0 - NOISE_SHARE) * r.procedure.weight / total_weight / r.outputs as f64;
+        sum += score;
+        out.push(Explained {
+            procedure: r.procedure,
+            confidence: score,
+            wrote,
+        });
+    }
+    for e in &mut out {
+        e.confidence /= sum;
+    }
+    // Stable: ties keep library order, which lists specific procedures first.
+    out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    out
+}
+
+/// Combines the explanations of the first explained wrong step with those of the answer.
+fn merge(
+    step_candidates: &[(usize, Vec<Explained>)],
+    from_answer: &[Explained],
+    answer_follows: bool,
+    problem: &Statement,
+    steps: &[&str],
+    var: char,
+    answer_set: Option<&SolutionSet>,
+) -> Vec<Misconception> {
+    let mut out = Vec::new();
+    if let Some((index, explained)) = step_candidates.first() {
+        for e in explained {
+            let also = from_answer
+                .iter()
+                .find(|a| a.procedure.tag == e.procedure.tag)
+                .map_or(0.0, |a| a.confidence);
+            let confidence = if answer_follows {
+                1.0 - (1.0 - e.confidence) * (1.0 - also)
+            } else {
+                e.confidence * ANSWER_ELSEWHERE
+            };
+            out.push(Misconception {
+                error_tag_code: e.procedure.tag.to_string(),
+                error_subtag: e.procedure.subtag.to_string(),
+                confidence,
+                evidence: format!(
+                    "step {}: {} on the line before writes {}, equivalent to {}",
+                    index + 1,
+                    e.procedure.subtag,
+                    e.wrote,
+                    steps[*index].trim()
+                ),
+                step: Some(*index),
+            });
+        }
+    }
+    for a in from_answer {
+        if out.iter().any(|m| m.error_subtag == a.procedure.subtag) {
+            continue;
+        }
+        // With a wrong step explained otherwise, the answer alone is weaker evidence.
+        let confidence = if out.is_empty() {
+            a.confidence
+        } else {
+            a.confidence * ANSWER_ELSEWHERE
+        };
+        out.push(Misconception {
+            error_tag_code: a.procedure.tag.to_string(),
+            error_subtag: a.procedure.subtag.to_string(),
+            confidence,
+            evidence: format!(
+                "answer: {} on the problem {problem} writes {}, which gives {}",
+                a.procedure.subtag,
+                a.wrote,
+                answer_set.map_or_else(String::new, |s| s.describe(var))
+            ),
+            step: None,
+        });
+    }
+    out
+}
+
+fn reading_of(s: &Statement) -> Option<Reading> {
+    match s {
+        Statement::Expr(_) => Some(Reading::Expression),
+        Statement::Relation { lhs, rhs, .. } => {
+            let v = lhs.variables().first().or(rhs.variables().first()).copied();
+            Some(Reading::Relation(v.unwrap_or('x')))
+        }
+        _ => None,
+    }
+}
+
+fn var_of(reading: Option<Reading>) -> char {
+    match reading {
+        Some(Reading::Relation(v)) => v,
+        _ => 'x',
+    }
+}
+
+/// The catalogue topic (`diagnosis::catalog::TOPICS`) of a problem's kind.
+fn topic_of(solution: &Solution, statement: &Statement) -> &'static str {
+    let k = solution.kind;
+    let is_eq = matches!(statement, Statement::Relation { op: RelOp::Eq, .. });
+    if matches!(k, SolutionKind::Evaluation) {
+        "ARITH_ORDER_OPS"
+    } else if matches!(k, SolutionKind::Simplification) {
+        "ALGEBRA_EXPR"
+    } else if matches!(k, SolutionKind::LinearEquation) || (matches!(k, SolutionKind::Degenerate) && is_eq) {
+        "ALGEBRA_EQ_LINEAR"
+    } else if matches!(k, SolutionKind::LinearInequality | SolutionKind::Degenerate) {
+        "ALGEBRA_INEQ_LINEAR"
+    } else if matches!(k, SolutionKind::QuadraticEquation) {
+        "ALGEBRA_EQ_QUADRATIC"
+    } else {
+        "ADHOC"
+    }
+}
+
+/// How likely the set `got` is as a random wrong answer (docs/diagnosis.md): uniform over the
+/// values a student could plausibly write for a problem of this size (up to a hundred times
+/// the truth, either sign), non-integers twenty times rarer.
+fn noise_likelihood(correct: &SolutionSet, got: &SolutionSet) -> f64 {
+    let scale = match correct {
+        SolutionSet::Value(v) | SolutionSet::Ray(_, v) => v.clone(),
+        SolutionSet::Points(ps) => ps
+            .iter()
+            .max_by(|a, b| abs_cmp(a, b))
+            .cloned()
+            .unwrap_or(Rational::ZERO),
+        SolutionSet::Expression(p) => p
+            .coeffs
+            .iter()
+            .max_by(|a, b| abs_cmp(a, b))
+            .cloned()
+            .unwrap_or(Rational::ZERO),
+        SolutionSet::Conjugates(p, q) => abs_max(p, q).clone(),
+        SolutionSet::Everything => Rational::ZERO,
+    };
+    let one = |v: &Rational| value_likelihood(&scale, v);
+    match got {
+        SolutionSet::Value(v) => one(v),
+        SolutionSet::Points(ps) if ps.is_empty() => 1.0 / 20.0,
+        SolutionSet::Points(ps) => ps.iter().map(one).product(),
+        SolutionSet::Ray(_, b) => one(b) / 4.0,
+        SolutionSet::Expression(p) => p.coeffs.iter().map(one).product(),
+        SolutionSet::Conjugates(p, q) => one(p) * one(q),
+        SolutionSet::Everything => 1.0 / 20.0,
+    }
+}
+
+fn abs_cmp(a: &Rational, b: &Rational) -> std::cmp::Ordering {
+    let (x, y) = (
+        a.abs().unwrap_or_else(|_| a.clone()),
+        b.abs().unwrap_or_else(|_| b.clone()),
+    );
+    x.cmp(&y)
+}
+
+fn abs_max<'a>(a: &'a Rational, b: &'a Rational) -> &'a Rational {
+    if abs_cmp(a, b).is_ge() { a } else { b }
+}
+
+/// Digits of the integer part of |q| (1 for |q| < 10), by comparison only: exact for any size.
+fn int_digits(q: &Rational) -> u32 {
+    let a = q.abs().unwrap_or_else(|_| q.clone());
+    let ten = Rational::integer(10);
+    let mut bound = ten.clone();
+    let mut digits = 1;
+    while a >= bound && digits < 60 {
+        match bound.checked_mul(&ten) {
+            Ok(b) => bound = b,
+            Err(_) => return digits + 1,
+        }
+        digits += 1;
+    }
+    digits
+}
+
+fn value_likelihood(correct: &Rational, answer: &Rational) -> f64 {
+    let (dc, da) = (int_digits(correct), int_digits(answer));
+    let digits = dc.max(da.min(dc + 2));
+    let span = 2.0 * 10f64.powi(digits as i32 + 1);
+    let shape = if answer.is_integer() { 1.0 } else { 1.0 / 20.0 };
+    shape / span
+}

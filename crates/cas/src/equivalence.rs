@@ -1,0 +1,259 @@
+//! Solution sets: what "equivalent" means when a student's step is compared with the previous one.
+//!
+//! Two equations are equivalent when they have the same solutions, two expressions when they
+//! are the same polynomial (or the same number), two inequalities when they describe the same
+//! ray. Comparing sets rather than forms is what lets a step do several correct things at once
+//! (`2x + 3 = 11` → `x = 4`) and still be accepted, and what lets a buggy procedure explain a
+//! step the student also simplified (`2x + 3 = 11` → `2x = 14` is "`2x = 11 + 3`").
+//!
+//! Everything is exact; a statement this module cannot describe (two variables, a cubic, a
+//! quadratic inequality) gives an error, and the caller treats the step as unchecked.
+
+use crate::ast::{Expr, RelOp, Statement};
+use crate::error::MathError;
+use crate::number::Rational;
+use crate::poly::Poly;
+
+/// Most values one statement may stand for through `\pm` (`x = 1 \pm 2`).
+const MAX_PLUS_MINUS: usize = 8;
+
+/// How a chain of statements is read: as values of one expression, or as relations whose
+/// solutions must be kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// Evaluation or simplification: every step is the same expression rewritten; `A = B` is a
+    /// chain of equalities, not an equation.
+    Expression,
+    /// Equations and inequalities in `var`: every step must keep the solutions; a bare number
+    /// `4` is read as `var = 4`.
+    Relation(char),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SolutionSet {
+    /// The value of a numeric expression.
+    Value(Rational),
+    /// An expression in a variable, expanded and collected (degree at least 1).
+    Expression(Poly),
+    /// Finitely many rational solutions, ascending and without repeats; empty: no solution.
+    Points(Vec<Rational>),
+    /// The two irrational roots of `x^2 + p x + q = 0`, kept as `(p, q)`: comparing the monic
+    /// polynomial compares the pair of surds exactly.
+    Conjugates(Rational, Rational),
+    /// `var op bound`, with `op` one of `<`, `>`, `≤`, `≥`.
+    Ray(RelOp, Rational),
+    /// Every real number.
+    Everything,
+}
+
+impl SolutionSet {
+    /// The set as a student would write it, for evidence and notes.
+    pub fn describe(&self, var: char) -> String {
+        match self {
+            SolutionSet::Value(v) => v.to_string(),
+            SolutionSet::Expression(p) => p.to_string(),
+            SolutionSet::Points(ps) if ps.is_empty() => "no solution".into(),
+            SolutionSet::Points(ps) => ps
+                .iter()
+                .map(|p| format!("{var} = {p}"))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            SolutionSet::Conjugates(p, q) => format!("the roots of {var}^2 + ({p}){var} + ({q}) = 0"),
+            SolutionSet::Ray(op, b) => format!("{var} {} {b}", op.symbol()),
+            SolutionSet::Everything => "every real number".into(),
+        }
+    }
+}
+
+/// The set a list of statements stands for (an answer or step may list alternatives:
+/// `x = 2, x = 3`): the union of each one's.
+pub fn of_list(statements: &[Statement], reading: Reading) -> Result<SolutionSet, MathError> {
+    let mut acc: Option<SolutionSet> = None;
+    for s in statements {
+        let next = of_statement(s, reading)?;
+        acc = Some(match acc {
+            None => next,
+            Some(prev) => union(prev, next)?,
+        });
+    }
+    acc.ok_or_else(|| MathError::Unsupported("nothing to compare".into()))
+}
+
+fn union(a: SolutionSet, b: SolutionSet) -> Result<SolutionSet, MathError> {
+    match (a, b) {
+        (SolutionSet::Points(mut x), SolutionSet::Points(y)) => {
+            x.extend(y);
+            Ok(SolutionSet::Points(sorted_unique(x)))
+        }
+        (SolutionSet::Points(x), other) | (other, SolutionSet::Points(x)) if x.is_empty() => Ok(other),
+        (SolutionSet::Everything, SolutionSet::Everything) => Ok(SolutionSet::Everything),
+        _ => Err(MathError::Unsupported("a list of answers of different kinds".into())),
+    }
+}
+
+fn sorted_unique(mut v: Vec<Rational>) -> Vec<Rational> {
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The set one statement stands for under `reading`.
+pub fn of_statement(s: &Statement, reading: Reading) -> Result<SolutionSet, MathError> {
+    match (s, reading) {
+        (Statement::Expr(e), Reading::Expression) => of_expression(e),
+        (Statement::Expr(e), Reading::Relation(v)) => {
+            if !e.variables().is_empty() {
+                return Err(MathError::Unsupported(
+                    "an expression where a relation was expected".into(),
+                ));
+            }
+            of_relation(&Expr::Var(v), RelOp::Eq, e)
+        }
+        // In a chain of equalities the step claims its right side; the caller checks the left.
+        (Statement::Relation { op: RelOp::Eq, rhs, .. }, Reading::Expression) => of_expression(rhs),
+        (Statement::Relation { lhs, op, rhs }, Reading::Relation(_)) => of_relation(lhs, *op, rhs),
+        (Statement::EmptySet, Reading::Relation(_)) => Ok(SolutionSet::Points(Vec::new())),
+        (Statement::AllReals, Reading::Relation(_)) => Ok(SolutionSet::Everything),
+        _ => Err(MathError::Unsupported("this kind of statement here".into())),
+    }
+}
+
+/// The value or collected polynomial of an expression.
+pub fn of_expression(e: &Expr) -> Result<SolutionSet, MathError> {
+    let p = Poly::from_expr(e)?;
+    Ok(if p.degree() == 0 {
+        SolutionSet::Value(p.coeff(0))
+    } else {
+        SolutionSet::Expression(Poly {
+            var: p.var,
+            coeffs: p.coeffs,
+        })
+    })
+}
+
+/// The solutions of `lhs op rhs` in at most one variable.
+pub fn of_relation(lhs: &Expr, op: RelOp, rhs: &Expr) -> Result<SolutionSet, MathError> {
+    let (ls, rs) = (expand_plus_minus(lhs)?, expand_plus_minus(rhs)?);
+    if ls.len() * rs.len() > 1 {
+        if op != RelOp::Eq {
+            return Err(MathError::Unsupported("± in an inequality".into()));
+        }
+        let mut acc = SolutionSet::Points(Vec::new());
+        for l in &ls {
+            for r in &rs {
+                acc = union(acc, of_plain_relation(l, op, r)?)?;
+            }
+        }
+        return Ok(acc);
+    }
+    of_plain_relation(lhs, op, rhs)
+}
+
+fn of_plain_relation(lhs: &Expr, op: RelOp, rhs: &Expr) -> Result<SolutionSet, MathError> {
+    let diff = Poly::from_expr(lhs)?.sub(&Poly::from_expr(rhs)?)?;
+    let holds = |d: Rational| match op {
+        RelOp::Eq => d.is_zero(),
+        RelOp::Lt => d.is_negative(),
+        RelOp::Gt => d.is_positive(),
+        RelOp::Le => !d.is_positive(),
+        RelOp::Ge => !d.is_negative(),
+    };
+    match diff.degree() {
+        0 => Ok(if holds(diff.coeff(0)) {
+            SolutionSet::Everything
+        } else {
+            SolutionSet::Points(Vec::new())
+        }),
+        1 => {
+            let (a, b) = (diff.coeff(1), diff.coeff(0));
+            let root = b.checked_neg()?.checked_div(&a)?;
+            if op == RelOp::Eq {
+                Ok(SolutionSet::Points(vec![root]))
+            } else {
+                // a·x + b op 0: dividing by a negative a reverses the relation.
+                Ok(SolutionSet::Ray(if a.is_negative() { op.swap() } else { op }, root))
+            }
+        }
+        2 if op == RelOp::Eq => {
+            let (a, b, c) = (diff.coeff(2), diff.coeff(1), diff.coeff(0));
+            let disc = b
+                .checked_mul(&b)?
+                .checked_sub(Rational::integer(4).checked_mul(&a)?.checked_mul(&c)?)?;
+            let two_a = Rational::integer(2).checked_mul(&a)?;
+            let neg_b = b.checked_neg()?;
+            if disc.is_negative() {
+                return Ok(SolutionSet::Points(Vec::new()));
+            }
+            match disc.sqrt() {
+                Some(s) => Ok(SolutionSet::Points(sorted_unique(vec![
+                    neg_b.checked_sub(&s)?.checked_div(&two_a)?,
+                    neg_b.checked_add(&s)?.checked_div(&two_a)?,
+                ]))),
+                None => Ok(SolutionSet::Conjugates(b.checked_div(&a)?, c.checked_div(&a)?)),
+            }
+        }
+        2 => Err(MathError::Unsupported("quadratic inequalities".into())),
+        d => Err(MathError::Unsupported(format!("relations of degree {d}"))),
+    }
+}
+
+/// The expressions `e` stands for when each `a ± b` is read as `a + b` and as `a - b`.
+fn expand_plus_minus(e: &Expr) -> Result<Vec<Expr>, MathError> {
+    let bin = |a: &Expr, b: &Expr, make: &dyn Fn(Expr, Expr) -> Vec<Expr>| -> Result<Vec<Expr>, MathError> {
+        let (xs, ys) = (expand_plus_minus(a)?, expand_plus_minus(b)?);
+        let mut out = Vec::new();
+        for x in &xs {
+            for y in &ys {
+                out.extend(make(x.clone(), y.clone()));
+            }
+        }
+        if out.len() > MAX_PLUS_MINUS {
+            return Err(MathError::Unsupported("too many ±".into()));
+        }
+        Ok(out)
+    };
+    let b = Box::new;
+    match e {
+        Expr::PlusMinus(x, y) => bin(x, y, &|x, y| {
+            vec![Expr::Add(b(x.clone()), b(y.clone())), Expr::Sub(b(x), b(y))]
+        }),
+        Expr::Add(x, y) => bin(x, y, &|x, y| vec![Expr::Add(b(x), b(y))]),
+        Expr::Sub(x, y) => bin(x, y, &|x, y| vec![Expr::Sub(b(x), b(y))]),
+        Expr::Mul(x, y) => bin(x, y, &|x, y| vec![Expr::Mul(b(x), b(y))]),
+        Expr::Div(x, y) => bin(x, y, &|x, y| vec![Expr::Div(b(x), b(y))]),
+        Expr::Neg(x) => Ok(expand_plus_minus(x)?.into_iter().map(|x| Expr::Neg(b(x))).collect()),
+        other => Ok(vec![other.clone()]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parser::{parse, parse_list};
+
+    fn set(s: &str) -> SolutionSet {
+        of_list(&parse_list(s).unwrap(), Reading::Relation('x')).unwrap()
+    }
+
+    #[test]
+    fn relations_compare_by_solutions() {
+        assert_eq!(set("2x + 3 = 11"), set("x = 4"));
+        assert_eq!(set("2x + 3 = 11"), set("4"));
+        assert_eq!(set("x^2 - 5x + 6 = 0"), set("x = 3, x = 2"));
+        assert_eq!(set("x^2 = 9"), set("x = \\pm 3"));
+        assert_ne!(set("x^2 = 9"), set("x = 3"));
+        assert_eq!(set("-2x + 1 > 9"), set("x < -4"));
+        assert_eq!(set("x^2 - 2x - 2 = 0"), set("2x^2 - 4x - 4 = 0"));
+        assert_eq!(set("x + 1 = x + 1"), SolutionSet::Everything);
+        assert_eq!(set("x + 1 = x"), SolutionSet::Points(vec![]));
+    }
+
+    #[test]
+    fn expressions_compare_by_polynomial() {
+        let e = |s: &str| of_statement(&parse(s).unwrap(), Reading::Expression).unwrap();
+        assert_eq!(e("2(x+3) - x"), e("x + 6"));
+        assert_eq!(e("3 + 4 \\cdot 2"), e("11"));
+        assert_eq!(e("3 + 8 = 11"), e("11"));
+        assert_ne!(e("3 + 4 \\cdot 2"), e("14"));
+    }
+}
