@@ -240,9 +240,13 @@ fn check_step(
         status,
         note,
     };
-    // Students continue a chain of equalities with a leading `=` (`= 3 + 8`).
-    let text = raw.trim();
-    let text = text.strip_prefix('=').unwrap_or(text);
+    // Students continue a chain of equalities with a leading `=` (`= 3 + 8`); it is blanked
+    // rather than cut so that parse error positions still point into what they wrote.
+    let text = match raw.trim_start().strip_prefix('=') {
+        Some(rest) => format!("{}{rest}", " ".repeat(raw.len() - rest.len())),
+        None => raw.to_string(),
+    };
+    let text = text.as_str();
     let statements = match parse_list(text) {
         Ok(s) => s,
         Err(e) => {

@@ -83,6 +83,60 @@ pub static LIBRARY: &[Procedure] = &[
         weight: 1.5,
         run: combines_unlike_terms,
     },
+    Procedure {
+        subtag: "SIGN-LOST-REMOVING-PARENTHESES",
+        tag: "ALGEBRA_EXPR_SIGN_LOST_PARENTHESES_G7",
+        weight: 2.5,
+        run: sign_lost_removing_parentheses,
+    },
+    Procedure {
+        subtag: "SQUARE-OF-SUM-AS-SUM-OF-SQUARES",
+        tag: "ALGEBRA_EXPR_SQUARE_OF_SUM_G9",
+        weight: 3.0,
+        run: square_of_sum,
+    },
+    Procedure {
+        subtag: "CANCELS-TERMS-ACROSS-FRACTION",
+        tag: "ALGEBRA_EXPR_CANCELS_TERMS_ACROSS_FRACTION_G8",
+        weight: 2.0,
+        run: cancels_across_fraction,
+    },
+    Procedure {
+        subtag: "LEFT-TO-RIGHT",
+        tag: "ARITH_ORDER_OPS_LEFT_TO_RIGHT_G6",
+        weight: 3.0,
+        run: left_to_right,
+    },
+    Procedure {
+        subtag: "MULTIPLIES-BEFORE-DIVIDING",
+        tag: "ARITH_ORDER_OPS_PEMDAS_LITERAL_G6",
+        weight: 1.5,
+        run: pemdas_literal,
+    },
+    Procedure {
+        subtag: "NEGATIVE-BASE-SQUARED",
+        tag: "ARITH_ORDER_OPS_NEGATIVE_BASE_SQUARED_G7",
+        weight: 2.0,
+        run: negative_base_squared,
+    },
+    Procedure {
+        subtag: "INEQUALITY-NOT-REVERSED",
+        tag: "ALGEBRA_INEQ_LINEAR_NOT_FLIPPED_G8",
+        weight: 3.0,
+        run: inequality_not_reversed,
+    },
+    Procedure {
+        subtag: "QUADRATIC-ROOT-LOST",
+        tag: "ALGEBRA_EQ_QUADRATIC_ROOT_LOST_G10",
+        weight: 3.0,
+        run: quadratic_root_lost,
+    },
+    Procedure {
+        subtag: "QUADRATIC-FORMULA-MINUS-B-DROPPED",
+        tag: "ALGEBRA_EQ_QUADRATIC_FORMULA_SIGN_G10",
+        weight: 1.5,
+        run: quadratic_formula_sign,
+    },
 ];
 
 /// Every catalogue code a procedure of the library can report.
@@ -503,16 +557,360 @@ fn combine_unlike(e: &Expr) -> Vec<Expr> {
     }
 }
 
-/// The set of `var op value` for a procedure that ends in a value (used by tests and evidence).
-pub fn ray_or_point(var: char, op: RelOp, value: Rational) -> Option<SolutionSet> {
-    of_relation(&Expr::Var(var), op, &num(value)).ok()
+// ── Expressions ─────────────────────────────────────────────────────────────────────────────
+
+/// A minus in front of a bracket changes only its first term: `10 - (x + 3)` → `10 - x + 3`,
+/// `-(x - 4)` → `-x - 4`, `a - 2(x - 4)` → `a - 2x - 8`.
+fn sign_lost_removing_parentheses(start: &Start<'_>, out: &mut Vec<Statement>) {
+    structural(start.statement, &sign_lost, out);
 }
 
-/// The numeric part of a step's text after its last `=`, as tokens (`3 + 4 · 2 = 3 + 8` → the
-/// tokens of `3 + 8`), for the order-of-operations procedures.
-#[allow(dead_code)]
-fn last_member(text: &str) -> Option<Vec<Tok>> {
-    let toks = tokenize(text).ok()?;
-    let start = toks.iter().rposition(|t| t.tok == Tok::Eq).map_or(0, |i| i + 1);
-    Some(toks[start..].iter().map(|t| t.tok.clone()).collect())
+fn sign_lost(e: &Expr) -> Vec<Expr> {
+    // The terms of `group` after "removing the bracket" with the minus reaching only the first.
+    let lose = |group: &Expr, factor: Option<&Expr>| -> Option<Vec<(bool, Expr)>> {
+        if !matches!(group, Expr::Add(..) | Expr::Sub(..)) {
+            return None;
+        }
+        let scaled = |t: Expr| match factor {
+            Some(f) => Expr::Mul(bx(f.clone()), bx(t)),
+            None => t,
+        };
+        let mut ts: Vec<(bool, Expr)> = terms(group).into_iter().map(|(n, t)| (n, scaled(t))).collect();
+        ts[0].0 = !ts[0].0;
+        Some(ts)
+    };
+    let negated_factor = |x: &Expr| -> Option<Expr> {
+        match x {
+            Expr::Neg(f) => Some((**f).clone()),
+            Expr::Num(r) if r.is_negative() => r.checked_neg().ok().map(Expr::Num),
+            _ => None,
+        }
+    };
+    match e {
+        Expr::Sub(a, g) => {
+            let inner = match &**g {
+                Expr::Mul(f, grp) if !has_sum(f) => lose(grp, Some(f)),
+                other => lose(other, None),
+            };
+            let Some(inner) = inner else { return Vec::new() };
+            let mut ts = vec![(false, (**a).clone())];
+            ts.extend(inner);
+            vec![sum(&ts)]
+        }
+        Expr::Neg(g) => lose(g, None).map(|ts| vec![sum(&ts)]).unwrap_or_default(),
+        Expr::Mul(f, g) => match negated_factor(f) {
+            Some(f) => lose(g, Some(&f)).map(|ts| vec![sum(&ts)]).unwrap_or_default(),
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+fn has_sum(e: &Expr) -> bool {
+    matches!(e, Expr::Add(..) | Expr::Sub(..))
+}
+
+/// A power distributed over a sum: `(x + 3)^2` → `x^2 + 3^2`; for a difference both
+/// `a^2 - b^2` and `a^2 + b^2` are written.
+fn square_of_sum(start: &Start<'_>, out: &mut Vec<Statement>) {
+    structural(start.statement, &power_of_sum, out);
+}
+
+fn power_of_sum(e: &Expr) -> Vec<Expr> {
+    let Expr::Pow(base, n) = e else { return Vec::new() };
+    let is_power = matches!(&**n, Expr::Num(r) if r.is_integer() && *r >= Rational::integer(2));
+    if !has_sum(base) || !is_power {
+        return Vec::new();
+    }
+    let ts = terms(base);
+    let pow = |t: &Expr| Expr::Pow(bx(t.clone()), n.clone());
+    let kept: Vec<(bool, Expr)> = ts.iter().map(|(neg, t)| (*neg, pow(t))).collect();
+    let mut out = vec![sum(&kept)];
+    if ts.iter().any(|(neg, _)| *neg) {
+        let all_plus: Vec<(bool, Expr)> = ts.iter().map(|(_, t)| (false, pow(t))).collect();
+        out.push(sum(&all_plus));
+    }
+    out
+}
+
+/// Cancelling across a fraction bar what is not a factor: one term of the numerator divided
+/// (`(x + 6)/3` → `x + 2`), a term equal to the denominator struck out (`(x + 3)/3` → `x`), or a
+/// term common to a numerator and denominator that are sums (`(x + 2)/(x + 5)` → `2/5`).
+fn cancels_across_fraction(start: &Start<'_>, out: &mut Vec<Statement>) {
+    structural(start.statement, &cancel_across, out);
+}
+
+fn cancel_across(e: &Expr) -> Vec<Expr> {
+    let Expr::Div(top, bottom) = e else { return Vec::new() };
+    let mut out = Vec::new();
+    let same = |a: &Expr, b: &Expr| match (Poly::from_expr(a), Poly::from_expr(b)) {
+        (Ok(p), Ok(q)) => p.coeffs == q.coeffs && (p.var == q.var || p.degree() == 0),
+        _ => false,
+    };
+    if has_sum(top) {
+        let ts = terms(top);
+        for i in 0..ts.len() {
+            let mut divided = ts.clone();
+            divided[i].1 = Expr::Div(bx(ts[i].1.clone()), bottom.clone());
+            out.push(sum(&divided));
+            if same(&ts[i].1, bottom) {
+                let mut struck = ts.clone();
+                struck.remove(i);
+                out.push(sum(&struck));
+            }
+        }
+        if has_sum(bottom) {
+            let bs = terms(bottom);
+            for (i, t) in ts.iter().enumerate() {
+                if let Some(j) = bs.iter().position(|b| b.0 == t.0 && same(&b.1, &t.1)) {
+                    let (mut t2, mut b2) = (ts.clone(), bs.clone());
+                    t2.remove(i);
+                    b2.remove(j);
+                    if !b2.is_empty() {
+                        out.push(Expr::Div(bx(sum(&t2)), bx(sum(&b2))));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+// ── Order of operations ─────────────────────────────────────────────────────────────────────
+
+/// The operations done in the order they are written: `3 + 4 · 2` → `14`.
+fn left_to_right(start: &Start<'_>, out: &mut Vec<Statement>) {
+    order_of_operations(start, &[&[Tok::Times, Tok::Divide, Tok::Plus, Tok::Minus]], out);
+}
+
+/// A priority mnemonic read literally: every product before any quotient, every sum before any
+/// difference: `12 : 2 · 3` → `2`, `10 - 3 + 2` → `5`.
+fn pemdas_literal(start: &Start<'_>, out: &mut Vec<Statement>) {
+    order_of_operations(
+        start,
+        &[&[Tok::Times], &[Tok::Divide], &[Tok::Plus], &[Tok::Minus]],
+        out,
+    );
+}
+
+fn order_of_operations(start: &Start<'_>, levels: &[&[Tok]], out: &mut Vec<Statement>) {
+    if start.reading != Reading::Expression {
+        return;
+    }
+    let Ok(toks) = tokenize(start.text) else { return };
+    // A chain of equalities claims its last member.
+    let from = toks.iter().rposition(|t| t.tok == Tok::Eq).map_or(0, |i| i + 1);
+    let toks: Vec<Tok> = toks[from..].iter().map(|t| t.tok.clone()).collect();
+    let mut at = 0;
+    if let Some(v) = buggy_eval(&toks, &mut at, levels, 0)
+        && matches!(toks.get(at), Some(Tok::Eof) | None)
+    {
+        out.push(Statement::Expr(num(v)));
+    }
+}
+
+/// Most nested groups the buggy evaluator follows (the parser allows 64).
+const MAX_GROUPS: usize = 64;
+
+/// Evaluates tokens from `at` to the end of the current group with the binary operators
+/// grouped by `levels` (each level applied left to right, first level first). Parentheses,
+/// braces, `\frac`, powers and unary minus keep their meaning: the student ignores the priority
+/// of the four operations, not the brackets. `None` for anything else (variables, roots, ...).
+fn buggy_eval(toks: &[Tok], at: &mut usize, levels: &[&[Tok]], depth: usize) -> Option<Rational> {
+    if depth > MAX_GROUPS {
+        return None;
+    }
+    let mut values = vec![operand(toks, at, levels, depth)?];
+    let mut ops: Vec<Tok> = Vec::new();
+    loop {
+        match toks.get(*at) {
+            Some(t @ (Tok::Plus | Tok::Minus | Tok::Times | Tok::Divide)) => {
+                ops.push(t.clone());
+                *at += 1;
+            }
+            // Implicit product: `2(3 + 1)`, `2\frac{1}{2}` is not a mixed number here.
+            Some(Tok::LParen) => ops.push(Tok::Times),
+            _ => break,
+        }
+        values.push(operand(toks, at, levels, depth)?);
+    }
+    for level in levels {
+        let mut i = 0;
+        while i < ops.len() {
+            if level.contains(&ops[i]) {
+                let (a, b) = (&values[i], &values[i + 1]);
+                let v = match ops[i] {
+                    Tok::Plus => a.checked_add(b),
+                    Tok::Minus => a.checked_sub(b),
+                    Tok::Times => a.checked_mul(b),
+                    _ => a.checked_div(b),
+                }
+                .ok()?;
+                values[i] = v;
+                values.remove(i + 1);
+                ops.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+    }
+    if !ops.is_empty() {
+        return None;
+    }
+    values.pop()
+}
+
+/// One operand: a number or group, with its power, possibly negated.
+fn operand(toks: &[Tok], at: &mut usize, levels: &[&[Tok]], depth: usize) -> Option<Rational> {
+    if toks.get(*at) == Some(&Tok::Minus) {
+        *at += 1;
+        return operand(toks, at, levels, depth + 1)?.checked_neg().ok();
+    }
+    let base = atom(toks, at, levels, depth)?;
+    if toks.get(*at) == Some(&Tok::Caret) {
+        *at += 1;
+        let exp = if toks.get(*at) == Some(&Tok::Minus) {
+            *at += 1;
+            atom(toks, at, levels, depth + 1)?.checked_neg().ok()?
+        } else {
+            atom(toks, at, levels, depth + 1)?
+        };
+        if !exp.is_integer() || exp > Rational::integer(64) || exp < Rational::integer(-64) {
+            return None;
+        }
+        let e = exp.to_string().parse::<i128>().ok()?;
+        return base.pow(e).ok();
+    }
+    Some(base)
+}
+
+fn atom(toks: &[Tok], at: &mut usize, levels: &[&[Tok]], depth: usize) -> Option<Rational> {
+    let group = |at: &mut usize, close: Tok| -> Option<Rational> {
+        *at += 1;
+        let v = buggy_eval(toks, at, levels, depth + 1)?;
+        if toks.get(*at) != Some(&close) {
+            return None;
+        }
+        *at += 1;
+        Some(v)
+    };
+    match toks.get(*at)? {
+        Tok::Num(r) => {
+            *at += 1;
+            Some(r.clone())
+        }
+        Tok::LParen => group(at, Tok::RParen),
+        Tok::LBrace => group(at, Tok::RBrace),
+        Tok::Frac => {
+            *at += 1;
+            if toks.get(*at) != Some(&Tok::LBrace) {
+                return None;
+            }
+            let n = group(at, Tok::RBrace)?;
+            if toks.get(*at) != Some(&Tok::LBrace) {
+                return None;
+            }
+            let d = group(at, Tok::RBrace)?;
+            n.checked_div(&d).ok()
+        }
+        _ => None,
+    }
+}
+
+/// The minus sign squared with its number: `-3^2` → `(-3)^2 = 9`.
+fn negative_base_squared(start: &Start<'_>, out: &mut Vec<Statement>) {
+    structural(start.statement, &negative_base, out);
+}
+
+fn negative_base(e: &Expr) -> Vec<Expr> {
+    match e {
+        Expr::Neg(p) => match &**p {
+            Expr::Pow(b, n) => vec![Expr::Pow(bx(Expr::Neg(b.clone())), n.clone())],
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+// ── Inequalities and quadratics ─────────────────────────────────────────────────────────────
+
+/// Dividing by a negative coefficient without reversing the inequality: `-2x > 8` → `x > -4`.
+/// It applies when the variable has a negative coefficient on a side.
+fn inequality_not_reversed(start: &Start<'_>, out: &mut Vec<Statement>) {
+    let Some(ls) = linear_sides(start.statement) else {
+        return;
+    };
+    if ls.op == RelOp::Eq || !(ls.a1.is_negative() || ls.a2.is_negative()) {
+        return;
+    }
+    let Some((a, b, c, op)) = gathered(&ls) else {
+        return;
+    };
+    let Ok(bound) = c.checked_sub(&b).and_then(|k| k.checked_div(&a)) else {
+        return;
+    };
+    // The correct result is `x op' bound` with op' reversed for a negative divisor; the bug
+    // keeps the direction the relation had before dividing, whichever side it gathered on.
+    let kept = if a.is_negative() { op } else { op.swap() };
+    out.push(relation(Expr::Var(ls.var), kept, num(bound)));
+}
+
+/// The solutions `(var, roots)` of a quadratic equation with two distinct rational roots.
+fn two_rational_roots(s: &Statement) -> Option<(char, Vec<Rational>)> {
+    let Statement::Relation {
+        lhs,
+        op: RelOp::Eq,
+        rhs,
+    } = s
+    else {
+        return None;
+    };
+    let var = variable(s)?;
+    let diff = Poly::from_expr(lhs).ok()?.sub(&Poly::from_expr(rhs).ok()?).ok()?;
+    if diff.degree() != 2 {
+        return None;
+    }
+    match of_relation(lhs, RelOp::Eq, rhs).ok()? {
+        SolutionSet::Points(ps) if ps.len() == 2 => Some((var, ps)),
+        _ => None,
+    }
+}
+
+/// Only one root given: `x^2 = 9` → `x = 3`; `x^2 = 3x` → `x = 3` (divided by x).
+fn quadratic_root_lost(start: &Start<'_>, out: &mut Vec<Statement>) {
+    let Some((var, roots)) = two_rational_roots(start.statement) else {
+        return;
+    };
+    // The positive (or nonzero) root is the one kept most often; listed first.
+    for r in roots.iter().rev() {
+        out.push(relation(Expr::Var(var), RelOp::Eq, num(r.clone())));
+    }
+}
+
+/// The quadratic formula with `b` in place of `-b`: every root changes sign, which is solving
+/// the equation with `x` replaced by `-x`.
+fn quadratic_formula_sign(start: &Start<'_>, out: &mut Vec<Statement>) {
+    let Statement::Relation {
+        lhs,
+        op: RelOp::Eq,
+        rhs,
+    } = start.statement
+    else {
+        return;
+    };
+    let Some(var) = variable(start.statement) else { return };
+    let Ok(diff) = Poly::from_expr(lhs).and_then(|l| l.sub(&Poly::from_expr(rhs)?)) else {
+        return;
+    };
+    if diff.degree() != 2 || diff.coeff(1).is_zero() {
+        return;
+    }
+    let Ok(minus_b) = diff.coeff(1).checked_neg() else {
+        return;
+    };
+    let mirrored = Poly {
+        var: Some(var),
+        coeffs: vec![diff.coeff(0), minus_b, diff.coeff(2)],
+    };
+    out.push(relation(poly_expr(&mirrored, var), RelOp::Eq, Expr::num(0)));
 }
