@@ -41,6 +41,8 @@ pub const NOISE_SHARE: f64 = 0.3;
 /// How much an explained step's confidence keeps when the final answer does not follow from
 /// the student's own chain (another error came later).
 const ANSWER_ELSEWHERE: f64 = 0.8;
+/// Weight of a procedure whose output has the step's solutions but not its shape.
+const OTHER_SHAPE: f64 = 0.1;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -180,7 +182,7 @@ pub fn assess(problem: &str, answer: Option<&str>, steps: &[&str]) -> Result<Ass
                 text: problem,
                 reading: reading.unwrap_or(Reading::Expression),
             };
-            explain(&start, correct, got)
+            explain(&start, correct, got, None)
         }
         _ => Vec::new(),
     };
@@ -323,7 +325,7 @@ fn check_step(
                 text: &prev.text,
                 reading,
             };
-            explain(&start, prev_set, &set)
+            explain(&start, prev_set, &set, single.as_ref())
         }
         None => Vec::new(),
     };
@@ -337,28 +339,37 @@ fn check_step(
 }
 
 /// Runs every procedure from `start` and ranks those whose output has the set `got`.
-fn explain(start: &Start<'_>, correct: &SolutionSet, got: &SolutionSet) -> Vec<Explained> {
+///
+/// `written` is the student's step when one is explained (`None` for a final answer): among
+/// procedures whose output has the step's solutions, those whose output also has the step's
+/// shape (the same coefficient of the variable once gathered: `2x = 12` is `5x - 3x = 10 + 2`,
+/// not `x = 6`) are preferred, since every wrong linear step has *some* single solution.
+fn explain(start: &Start<'_>, correct: &SolutionSet, got: &SolutionSet, written: Option<&Statement>) -> Vec<Explained> {
     struct Run {
         procedure: &'static Procedure,
         outputs: usize,
-        matched: Option<Statement>,
+        matched: Option<(Statement, bool)>,
     }
+    let written_shape = written.and_then(shape);
     let mut runs = Vec::new();
     for procedure in LIBRARY {
         let mut distinct: Vec<SolutionSet> = Vec::new();
-        let mut matched = None;
+        let mut matched: Option<(Statement, bool)> = None;
         for out in procedure.outputs(start) {
             let Ok(set) = equivalence::of_statement(&out, start.reading) else {
                 continue;
             };
             // A bug that changes nothing here cannot be told apart from correct work.
-            if set == *correct || distinct.contains(&set) {
+            if set == *correct {
                 continue;
             }
-            if set == *got && matched.is_none() {
-                matched = Some(out);
+            if set == *got && !matched.as_ref().is_some_and(|m| m.1) {
+                let same_shape = written_shape.is_none() || shape(&out) == written_shape;
+                matched = Some((out, same_shape));
             }
-            distinct.push(set);
+            if !distinct.contains(&set) {
+                distinct.push(set);
+            }
         }
         if !distinct.is_empty() {
             runs.push(Run {
@@ -372,8 +383,9 @@ fn explain(start: &Start<'_>, correct: &SolutionSet, got: &SolutionSet) -> Vec<E
     let mut out: Vec<Explained> = Vec::new();
     let mut sum = NOISE_SHARE * noise_likelihood(correct, got);
     for r in runs {
-        let Some(wrote) = r.matched else { continue };
-        let score = (1.0 - NOISE_SHARE) * r.procedure.weight / total_weight / r.outputs as f64;
+        let Some((wrote, same_shape)) = r.matched else { continue };
+        let shape_factor = if same_shape { 1.0 } else { OTHER_SHAPE };
+        let score = (1.0 - NOISE_SHARE) * r.procedure.weight / total_weight / r.outputs as f64 * shape_factor;
         sum += score;
         out.push(Explained {
             procedure: r.procedure,
@@ -450,6 +462,19 @@ fn merge(
         });
     }
     out
+}
+
+/// The gathered coefficient of a relation's highest power, up to sign: what a step "looks
+/// like" beyond its solutions. `None` for expressions and lists.
+fn shape(s: &Statement) -> Option<Rational> {
+    let Statement::Relation { lhs, rhs, .. } = s else {
+        return None;
+    };
+    let diff = crate::poly::Poly::from_expr(lhs)
+        .ok()?
+        .sub(&crate::poly::Poly::from_expr(rhs).ok()?)
+        .ok()?;
+    diff.coeff(diff.degree()).abs().ok()
 }
 
 fn reading_of(s: &Statement) -> Option<Reading> {

@@ -303,3 +303,346 @@ fn quadratic_formula_sign() {
         (Some(0), "QUADRATIC-FORMULA-MINUS-B-DROPPED".into())
     );
 }
+
+/// A tiny deterministic generator (xorshift), so that the figures in docs/cas.md reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Uniform in `lo..=hi`.
+    fn int(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % (hi - lo + 1) as u64) as i64
+    }
+
+    fn nonzero(&mut self, lo: i64, hi: i64) -> i64 {
+        loop {
+            let v = self.int(lo, hi);
+            if v != 0 {
+                return v;
+            }
+        }
+    }
+}
+
+/// A linear equation with an integer solution, in one of the shapes of a school worksheet,
+/// and that solution.
+fn linear_equation(rng: &mut Rng) -> (String, i64) {
+    let x = rng.int(-10, 10);
+    let a = rng.int(2, 9);
+    let b = rng.nonzero(-20, 20);
+    let sign = |v: i64| if v < 0 { format!("- {}", -v) } else { format!("+ {v}") };
+    let p = match rng.int(0, 3) {
+        0 => format!("{a}x {} = {}", sign(b), a * x + b),
+        1 => {
+            let c = loop {
+                let c = rng.int(1, 9);
+                if c != a {
+                    break c;
+                }
+            };
+            let d = a * x + b - c * x;
+            format!("{a}x {} = {c}x {}", sign(b), sign(d))
+        }
+        2 => format!("{a}(x {}) = {}", sign(b), a * (x + b)),
+        _ => {
+            let d = rng.nonzero(-9, 9);
+            format!("{a}(x {}) {} = {}", sign(b), sign(d), a * (x + b) + d)
+        }
+    };
+    (p, x)
+}
+
+/// A wrong answer no misconception was asked to produce: half near the solution, a quarter any
+/// integer of the problem's size, a quarter a fraction.
+fn random_wrong_answer(rng: &mut Rng, x: i64) -> String {
+    loop {
+        let text = match rng.int(0, 3) {
+            0 | 1 => format!("x = {}", x + rng.nonzero(-20, 20)),
+            2 => format!("x = {}", rng.int(-100, 100)),
+            _ => format!("x = \\frac{{{}}}{{{}}}", rng.int(-60, 60), rng.int(2, 9)),
+        };
+        if !assess(&format!("x = {x}"), Some(&text), &[])
+            .unwrap()
+            .is_correct
+            .unwrap()
+        {
+            return text;
+        }
+    }
+}
+
+/// The share of random wrong answers to generated linear equations that get a misconception's
+/// tag, and the share of those answers that a procedure of the library does produce (the
+/// coincidences, which no engine that looks only at the answer can tell from the bug).
+fn false_classification(seed: u64, n: usize) -> (f64, f64) {
+    let mut rng = Rng(seed);
+    let (mut tagged, mut produced) = (0, 0);
+    for _ in 0..n {
+        let (problem, x) = linear_equation(&mut rng);
+        let answer = random_wrong_answer(&mut rng, x);
+        let a = assess(&problem, Some(&answer), &[]).unwrap();
+        assert_eq!(a.is_correct, Some(false), "{problem}: {answer}");
+        if !a.candidates.is_empty() {
+            produced += 1;
+        }
+        if a.error_tag_code != "UNCLASSIFIED" {
+            tagged += 1;
+        }
+    }
+    (tagged as f64 / n as f64, produced as f64 / n as f64)
+}
+
+#[test]
+fn random_wrong_answers_are_rarely_classified() {
+    // `cargo test -p cas --test assess random_wrong -- --nocapture` prints the figure in docs/cas.md.
+    let (tagged, produced) = false_classification(2026, 1000);
+    println!(
+        "1000 random wrong answers to generated linear equations: {:.1}% tagged, {:.1}% produced by some procedure",
+        100.0 * tagged,
+        100.0 * produced
+    );
+    assert!(tagged <= 0.05, "{tagged}");
+    assert!(
+        tagged <= produced + 1e-12,
+        "a tag without a procedure producing the answer"
+    );
+}
+
+#[test]
+fn generated_buggy_answers_are_classified() {
+    // Each procedure's own output on generated equations comes back with its tag.
+    let mut rng = Rng(7);
+    let mut checked = 0;
+    for _ in 0..300 {
+        let (problem, _) = linear_equation(&mut rng);
+        let statement = cas::parse(&problem).unwrap();
+        let start = cas::misconceptions::Start {
+            statement: &statement,
+            text: &problem,
+            reading: cas::equivalence::Reading::Relation('x'),
+        };
+        for p in cas::misconceptions::LIBRARY {
+            let outs = p.outputs(&start);
+            let distinct: Vec<_> = outs
+                .iter()
+                .filter_map(|o| cas::equivalence::of_statement(o, start.reading).ok())
+                .collect();
+            // Only procedures with a single distinct wrong output are unambiguous on their own.
+            let Some(cas::equivalence::SolutionSet::Points(ps)) = distinct.first() else {
+                continue;
+            };
+            if distinct.iter().any(|d| d != &distinct[0]) || ps.len() != 1 {
+                continue;
+            }
+            let answer = format!("x = {}", ps[0]);
+            let a = assess(&problem, Some(&answer), &[]).unwrap();
+            if a.is_correct == Some(true) {
+                continue;
+            }
+            checked += 1;
+            assert!(
+                a.candidates.iter().any(|c| c.error_subtag == p.subtag),
+                "{problem}: {answer} should be explained by {}: {:?}",
+                p.subtag,
+                a.candidates
+            );
+        }
+    }
+    assert!(checked > 200, "{checked}");
+}
+
+#[test]
+fn the_solvers_own_steps_are_equivalent() {
+    // The solver's explanation, written as a student would, is a chain of equivalent steps.
+    let mut rng = Rng(99);
+    let mut problems: Vec<String> = (0..200).map(|_| linear_equation(&mut rng).0).collect();
+    problems.extend(
+        [
+            "-2x + 1 > 9",
+            "3x - 4 \\le 5x + 2",
+            "x^2 - 5x + 6 = 0",
+            "2x^2 = 18",
+            "3 + 4 \\cdot 2 - 6 : 3",
+            "2(x+3) - x",
+        ]
+        .map(String::from),
+    );
+    for problem in &problems {
+        let solution = cas::solve(problem).unwrap();
+        let steps: Vec<&str> = solution
+            .steps
+            .iter()
+            .filter_map(|s| s.rsplit_once(": ").map(|(_, t)| t))
+            .filter(|t| cas::parse_list(t).is_ok())
+            .collect();
+        let answer = solution.answer_text.replace(" or ", ", ");
+        let a = assess(problem, Some(&answer), &steps).unwrap();
+        assert_eq!(a.error_tag_code, "CORRECT", "{problem} {answer}: {a:?}");
+        for s in &a.steps {
+            assert!(
+                matches!(s.status, StepStatus::Equivalent | StepStatus::Unchecked),
+                "{problem}: {s:?}"
+            );
+        }
+        assert_eq!(a.first_wrong_step, None, "{problem}: {:?}", a.steps);
+    }
+}
+
+#[test]
+fn a_correct_answer_after_a_wrong_step_is_correct() {
+    let a = assess("2x + 3 = 11", Some("x = 4"), &["2x = 14", "x = 4"]).unwrap();
+    assert_eq!(a.is_correct, Some(true));
+    assert_eq!(a.error_tag_code, "CORRECT");
+    assert_eq!(a.first_wrong_step, Some(0));
+    assert_eq!(
+        a.steps[1].status,
+        StepStatus::NotEquivalent,
+        "x = 4 does not follow from 2x = 14"
+    );
+    assert_eq!(a.candidates[0].error_subtag, "TRANSPOSE-WITHOUT-SIGN-CHANGE");
+}
+
+#[test]
+fn without_an_answer_the_steps_decide() {
+    let a = assess("2x + 3 = 11", None, &["2x = 14"]).unwrap();
+    assert_eq!(a.is_correct, None);
+    assert_eq!(a.error_subtag.as_deref(), Some("TRANSPOSE-WITHOUT-SIGN-CHANGE"));
+    let a = assess("2x + 3 = 11", None, &[]).unwrap();
+    assert_eq!((a.is_correct, a.error_tag_code.as_str()), (None, "CORRECT"));
+    assert_eq!(a.expected, "x = 4");
+}
+
+#[test]
+fn unexplained_wrong_answers_stay_unclassified() {
+    for (problem, answer) in [
+        ("2x + 3 = 11", "x = 13"),
+        ("3 + 4 \\cdot 2", "12"),
+        ("(x+1)^2", "x^2 + 3x + 1"),
+        ("x^2 = 9", "x = 5"),
+    ] {
+        let a = assess(problem, Some(answer), &[]).unwrap();
+        assert_eq!(
+            a.error_tag_code, "UNCLASSIFIED",
+            "{problem}: {answer} {:?}",
+            a.candidates
+        );
+        assert_eq!(a.confidence, 0.0);
+    }
+    // An unreadable answer is wrong, and unclassified.
+    let a = assess("2x + 3 = 11", Some("x = = 4"), &[]).unwrap();
+    assert_eq!((a.is_correct, a.error_tag_code.as_str()), (Some(false), "UNCLASSIFIED"));
+    // The problem itself unreadable or unsolvable: an error.
+    assert!(assess("2x + = 11", Some("x = 4"), &[]).is_err());
+    assert!(assess("x^3 = 8", Some("x = 2"), &[]).is_err());
+}
+
+#[test]
+fn ambiguous_answers_list_every_procedure() {
+    // 5x + 2 = 3x + 10 answered 6: moving 2 without its sign, or 2x = 8 read as x = 8 - 2.
+    let a = assess("5x + 2 = 3x + 10", Some("x = 6"), &[]).unwrap();
+    let subtags: Vec<&str> = a.candidates.iter().map(|c| c.error_subtag.as_str()).collect();
+    assert!(
+        subtags.contains(&"TRANSPOSE-WITHOUT-SIGN-CHANGE") && subtags.contains(&"SUBTRACTS-COEFFICIENT"),
+        "{subtags:?}"
+    );
+    // The steps tell them apart.
+    let a = assess("5x + 2 = 3x + 10", Some("x = 6"), &["2x = 8", "x = 6"]).unwrap();
+    assert_eq!(a.error_subtag.as_deref(), Some("SUBTRACTS-COEFFICIENT"));
+    assert_eq!(a.first_wrong_step, Some(1));
+    let a = assess("5x + 2 = 3x + 10", Some("x = 6"), &["2x = 12", "x = 6"]).unwrap();
+    assert_eq!(a.error_subtag.as_deref(), Some("TRANSPOSE-WITHOUT-SIGN-CHANGE"));
+    assert!(a.confidence > 0.8, "{}", a.confidence);
+}
+
+#[test]
+fn serializes_in_camel_case() {
+    let a = assess("2x + 3 = 11", Some("x = 7"), &["2x = 14", "x = = 7"]).unwrap();
+    let v = serde_json::to_value(&a).unwrap();
+    for key in [
+        "solution",
+        "topic",
+        "isCorrect",
+        "expected",
+        "feedback",
+        "errorTagCode",
+        "errorSubtag",
+        "confidence",
+        "candidates",
+        "steps",
+        "firstWrongStep",
+    ] {
+        assert!(v.get(key).is_some(), "{key}: {v}");
+    }
+    assert_eq!(v["steps"][0]["status"], "notEquivalent");
+    assert_eq!(v["steps"][1]["status"], "unreadable");
+    assert_eq!(v["candidates"][0]["errorSubtag"], "TRANSPOSE-WITHOUT-SIGN-CHANGE");
+}
+
+mod garbage {
+    use proptest::prelude::*;
+
+    fn soup() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "1",
+            "2",
+            "0",
+            "7",
+            "3,5",
+            "0.25",
+            "x",
+            "y",
+            "+",
+            "-",
+            "\\cdot",
+            ":",
+            "/",
+            "^",
+            "(",
+            ")",
+            "{",
+            "}",
+            "\\frac",
+            "\\sqrt",
+            "=",
+            "<",
+            ">",
+            "\\le",
+            "\\pm",
+            "\\%",
+            ",",
+            " ",
+            "\\emptyset",
+            "99999999999999999999",
+            "\\\\",
+        ]);
+        prop::collection::vec(pieces, 0..24).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        #[test]
+        fn assess_never_panics(problem in soup(), answer in soup(), steps in prop::collection::vec(soup(), 0..4)) {
+            let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+            if let Ok(a) = cas::assess(&problem, Some(&answer), &steps) {
+                prop_assert_eq!(a.steps.len(), steps.len());
+                prop_assert!((0.0..=1.0).contains(&a.confidence));
+                prop_assert!(a.first_wrong_step.is_none_or(|i| i < steps.len()));
+            }
+        }
+
+        #[test]
+        fn random_steps_on_a_real_problem_never_panic(steps in prop::collection::vec(soup(), 0..6), answer in soup()) {
+            let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+            for problem in ["2x + 3 = 11", "3 + 4 \\cdot 2", "(x+3)^2", "x^2 - 5x + 6 = 0", "-2x > 8"] {
+                let a = cas::assess(problem, Some(&answer), &steps).unwrap();
+                prop_assert_eq!(a.steps.len(), steps.len());
+            }
+        }
+    }
+}
