@@ -26,7 +26,7 @@ use crate::feedback::{LearnedRules, LearningPolicy};
 use crate::jobs::Workers;
 use crate::llm::{ChatModel, OpenAiCompatible, OpenAiConfig};
 use crate::storage::{self, Store};
-use crate::{adhoc, admin, attempts, catalog, mastery_api, ops, trace};
+use crate::{adhoc, admin, attempts, catalog, mastery_api, ocr, ops, trace};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -144,7 +144,8 @@ impl App {
         };
         let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
             .merge(attempts::router())
-            .merge(adhoc::router().layer(DefaultBodyLimit::max(adhoc::MAX_IMAGE_BYTES + 64 * 1024)))
+            .merge(adhoc::router())
+            .merge(ocr::router().layer(DefaultBodyLimit::max(ocr::MAX_IMAGE_BYTES + 64 * 1024)))
             .merge(catalog::router())
             .merge(mastery_api::router())
             .merge(admin::router().layer(DefaultBodyLimit::max(admin::MAX_BUNDLE_BYTES)))
@@ -176,7 +177,8 @@ impl App {
         })
     }
 
-    /// The job workers of this process (classification, mastery refits; later kinds add theirs).
+    /// The job workers of this process (classification, mastery refits, ad-hoc solving; later
+    /// kinds add theirs).
     pub fn workers(&self) -> Workers {
         let state = &self.state;
         let classifier = Classifier {
@@ -195,9 +197,13 @@ impl App {
             min_responses: state.config.mastery_refit_min_responses,
             enqueued: std::sync::atomic::AtomicI64::new(i64::MIN),
         };
+        let solver = adhoc::AdhocSolver {
+            store: state.store.clone(),
+            catalog: state.catalog.clone(),
+        };
         Workers::new(
             state.store.clone(),
-            vec![Arc::new(classifier), Arc::new(refit)],
+            vec![Arc::new(classifier), Arc::new(refit), Arc::new(solver)],
             state.config.worker_options(),
             state.jobs_wake.clone(),
         )

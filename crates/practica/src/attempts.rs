@@ -22,8 +22,8 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::storage::{
-    AttemptRecord, AttemptStatus, ClassifierSource, IdempotencyClaim, MasteryUpdate, NewAttempt, NewJob, NewReport,
-    NewStep, OutboxEvent, Recorded, Role,
+    AttemptOrigin, AttemptRecord, AttemptStatus, ClassifierSource, IdempotencyClaim, MasteryUpdate, NewAttempt, NewJob,
+    NewReport, NewStep, OutboxEvent, Recorded, Role,
 };
 use crate::trace;
 
@@ -121,7 +121,7 @@ pub struct AttemptCreated {
     pub classifier: String,
 }
 
-fn field_error(field: &str, message: impl std::fmt::Display) -> ApiError {
+pub(crate) fn field_error(field: &str, message: impl std::fmt::Display) -> ApiError {
     ApiError::Validation(format!("{field}: {message}"))
 }
 
@@ -232,30 +232,11 @@ async fn create_attempt(
 ) -> ApiResult<Response> {
     let value = json_body(&headers, body, state.config.body_limit_bytes)?;
     // The request a retry must repeat, as canonical JSON (keys sorted), before the body is read.
-    let request_hash = headers
-        .contains_key("idempotency-key")
-        .then(|| hex::encode(Sha256::digest(value.to_string().as_bytes())));
+    let request_hash = request_hash(&headers, &value);
     let mut body = read_attempt_body(value)?;
     let student_id = body.student_id.clone().unwrap_or_default();
     authorize_acting_for(&state, &caller, &student_id, body.course_id.as_deref()).await?;
-    let idempotency_key = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => {
-            let key = v
-                .to_str()
-                .ok()
-                .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()));
-            Some(
-                key.ok_or_else(|| {
-                    field_error(
-                        "Idempotency-Key",
-                        format!("must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters"),
-                    )
-                })?
-                .to_string(),
-            )
-        }
-    };
+    let idempotency_key = idempotency_key(&headers)?;
     let topic = state
         .catalog
         .topic(body.topic_code.trim())
@@ -369,6 +350,9 @@ async fn create_attempt(
                 parsed_ok,
             })
             .collect(),
+        origin: AttemptOrigin::Exercise,
+        problem: None,
+        grade_level: None,
         classification_job: unclassified.then(|| NewJob {
             id: Uuid::now_v7(),
             kind: crate::classify::KIND.to_string(),
@@ -425,18 +409,53 @@ async fn create_attempt(
             status: StatusCode::CREATED.as_u16(),
             response: response_value.clone(),
         });
-    match state
-        .store
-        .record_attempt(&attempt, &mastery, &event, claim.as_ref())
-        .await?
-    {
+    record(&state, &attempt, Some(&mastery), &event, claim.as_ref(), response_value).await
+}
+
+/// The `Idempotency-Key` header, if any: 1 to 255 printable ASCII characters.
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = v
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()));
+    key.map(|k| Some(k.to_string())).ok_or_else(|| {
+        field_error(
+            "Idempotency-Key",
+            format!("must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters"),
+        )
+    })
+}
+
+/// With an `Idempotency-Key`: the hash of the request a retry must repeat, as canonical JSON
+/// (serde_json sorts keys), taken before the body is read.
+pub(crate) fn request_hash(headers: &HeaderMap, body: &Value) -> Option<String> {
+    headers
+        .contains_key("idempotency-key")
+        .then(|| hex::encode(Sha256::digest(body.to_string().as_bytes())))
+}
+
+/// Writes an attempt (with its mastery update, if any) and answers as `POST /attempts` does:
+/// 201 with `response`, the first response again for a replayed key, 409 for a reused one.
+pub(crate) async fn record(
+    state: &AppState,
+    attempt: &NewAttempt,
+    mastery: Option<&MasteryUpdate>,
+    event: &OutboxEvent,
+    claim: Option<&IdempotencyClaim>,
+    response: Value,
+) -> ApiResult<Response> {
+    match state.store.record_attempt(attempt, mastery, event, claim).await? {
         Recorded::New { .. } => {
             state.outbox.notify_one();
-            if unclassified {
+            if attempt.classification_job.is_some() {
                 state.jobs_wake.notify_one();
             }
-            metrics::counter!("practica_attempts_total", "tag" => attempt.error_tag_code.clone()).increment(1);
-            Ok((StatusCode::CREATED, Json(response_value)).into_response())
+            metrics::counter!("practica_attempts_total", "tag" => attempt.error_tag_code.clone(), "origin" => attempt.origin.as_str())
+                .increment(1);
+            Ok((StatusCode::CREATED, Json(response)).into_response())
         }
         Recorded::Replayed { status, response } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
@@ -450,7 +469,7 @@ async fn create_attempt(
 
 /// Students act for themselves; teachers for the students they teach; admins and agent keys for
 /// anyone.
-async fn authorize_acting_for(
+pub(crate) async fn authorize_acting_for(
     state: &AppState,
     caller: &Caller,
     student_id: &str,
@@ -559,6 +578,15 @@ pub struct AttemptDetail {
     trace_id: String,
     via_agent: bool,
     created_at: String,
+    /// EXERCISE (`POST /attempts`) or ADHOC (`POST /attempts/solve-adhoc`).
+    origin: String,
+    /// An ad-hoc attempt's problem, as the scan read it (LaTeX).
+    problem: Option<String>,
+    grade_level: Option<i32>,
+    /// An ad-hoc problem's solution: `kind`, `answer` and the `steps` that reach it; null for
+    /// exercises and while PENDING.
+    #[schema(value_type = Option<Object>)]
+    solution: Option<Value>,
 }
 
 /// Full attempt detail: steps in order, the diagnosis, reports.
@@ -598,6 +626,10 @@ async fn attempt_detail(
             .created_at
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
+        origin: a.origin.as_str().to_string(),
+        problem: a.problem.clone(),
+        grade_level: a.grade_level,
+        solution: a.diagnosis.get("solution").filter(|s| !s.is_null()).cloned(),
     }))
 }
 

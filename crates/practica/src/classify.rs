@@ -227,35 +227,6 @@ impl Classifier {
         verdict: Verdict,
         job: Option<(Uuid, &str)>,
     ) -> Result<bool, crate::storage::StoreError> {
-        let now = OffsetDateTime::now_utc();
-        let now = now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now);
-        let event_id = Uuid::now_v7();
-        let event = OutboxEvent {
-            event_id,
-            event_type: "attempt.classified".into(),
-            ordering_key: attempt.student_id.clone(),
-            payload: json!({
-                "type": "attempt.classified",
-                "id": event_id,
-                "occurredAt": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-                "traceId": attempt.trace_id,
-                "attempt": {
-                    "attemptId": attempt.id,
-                    "studentId": attempt.student_id,
-                    "topicCode": attempt.topic_code,
-                    "courseId": attempt.course_id,
-                    "exerciseId": attempt.exercise_id,
-                    "isCorrect": attempt.is_correct,
-                    "errorTagCode": verdict.tag,
-                    "errorSubtag": verdict.subtag,
-                    "confidence": verdict.confidence,
-                    "classifierSource": verdict.source.as_str(),
-                    "classifier": verdict.classifier,
-                    "status": AttemptStatus::Classified.as_str(),
-                    "viaAgent": attempt.via_agent,
-                }
-            }),
-        };
         let tag = verdict.tag.clone();
         let classification = Classification {
             attempt_id: attempt.id,
@@ -265,8 +236,9 @@ impl Classifier {
             classifier_name: verdict.classifier,
             confidence: verdict.confidence,
             details: verdict.details,
-            classified_at: now,
+            classified_at: now_micros(),
         };
+        let event = classified_event(attempt, &attempt.topic_code, attempt.is_correct, &classification);
         let written = self.store.finish_classification(&classification, &event, job).await?;
         if written {
             metrics::counter!("practica_classifications_total", "source" => classification.source.as_str(), "tag" => tag)
@@ -297,6 +269,51 @@ impl Classifier {
             tracing::warn!(attempt = %attempt_id, reason, "attempt finalised UNCLASSIFIED");
         }
         Ok(())
+    }
+}
+
+/// Now, to the microsecond: what PostgreSQL keeps, so both backends return the same instant.
+pub(crate) fn now_micros() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+}
+
+/// The `attempt.classified` event of a final classification: ids, the verdict and the tag,
+/// nothing the student wrote. `topic_code` and `is_correct` as they are after it (an ad-hoc
+/// attempt learns both from the solver).
+pub(crate) fn classified_event(
+    attempt: &AttemptRecord,
+    topic_code: &str,
+    is_correct: bool,
+    c: &Classification,
+) -> OutboxEvent {
+    let event_id = Uuid::now_v7();
+    OutboxEvent {
+        event_id,
+        event_type: "attempt.classified".into(),
+        ordering_key: attempt.student_id.clone(),
+        payload: json!({
+            "type": "attempt.classified",
+            "id": event_id,
+            "occurredAt": c.classified_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "traceId": attempt.trace_id,
+            "attempt": {
+                "attemptId": attempt.id,
+                "studentId": attempt.student_id,
+                "topicCode": topic_code,
+                "courseId": attempt.course_id,
+                "exerciseId": attempt.exercise_id,
+                "origin": attempt.origin.as_str(),
+                "isCorrect": is_correct,
+                "errorTagCode": c.error_tag_code,
+                "errorSubtag": c.error_subtag,
+                "confidence": c.confidence,
+                "classifierSource": c.source.as_str(),
+                "classifier": c.classifier_name,
+                "status": AttemptStatus::Classified.as_str(),
+                "viaAgent": attempt.via_agent,
+            }
+        }),
     }
 }
 

@@ -1,14 +1,14 @@
-//! `practica solve`: an ad-hoc problem solved exactly, with its steps, and a student's answer
-//! checked by equivalence (the `cas` crate). Prints
-//! `{"isCorrect", "errorTagCode", "errorSubtag", "solutions", "steps", …}` with `--json`, a
-//! readable account otherwise. `isCorrect` is null when no answer was given.
+//! `practica solve`: an ad-hoc problem solved exactly, with its steps; a student's answer checked
+//! by equivalence, each of their steps against the one before, and a wrong answer or step
+//! matched against algebra misconceptions (the `cas` crate, as the `solve-adhoc` worker runs it).
+//! Prints `{"isCorrect", "errorTagCode", "errorSubtag", "solutions", "steps", …}` with `--json`,
+//! a readable account otherwise. `isCorrect` and `errorTagCode` are null when no answer was given.
 
 use std::process::ExitCode;
 
 use serde_json::json;
 
-/// Longest problem or answer accepted (the parser's own limit).
-const MAX_LATEX: usize = 1_000;
+use practica::adhoc::{MAX_LATEX, MAX_STEPS};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -18,8 +18,8 @@ pub struct Args {
     /// The student's final answer (`x=4`, `4`, `x = 8/2`, `4,0`).
     #[arg(long, allow_hyphen_values = true)]
     answer: Option<String>,
-    /// The student's steps, in order (recorded; step-by-step checking comes later).
-    #[arg(long = "steps", allow_hyphen_values = true)]
+    /// The student's steps, in order (repeat the flag): each is checked against the one before.
+    #[arg(long = "steps", visible_alias = "step", allow_hyphen_values = true)]
     steps: Vec<String>,
     /// Print JSON.
     #[arg(long)]
@@ -27,11 +27,16 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    for (name, text) in std::iter::once(("--latex", &args.latex)).chain(args.answer.iter().map(|a| ("--answer", a))) {
+    let texts = std::iter::once(("--latex", &args.latex))
+        .chain(args.answer.iter().map(|a| ("--answer", a)))
+        .chain(args.steps.iter().map(|s| ("--steps", s)));
+    for (name, text) in texts {
         anyhow::ensure!(text.len() <= MAX_LATEX, "{name}: longer than {MAX_LATEX} bytes");
     }
-    let solution = match cas::solve(&args.latex) {
-        Ok(s) => s,
+    anyhow::ensure!(args.steps.len() <= MAX_STEPS, "more than {MAX_STEPS} steps");
+    let steps: Vec<&str> = args.steps.iter().map(String::as_str).collect();
+    let assessment = match cas::assess(&args.latex, args.answer.as_deref(), &steps) {
+        Ok(a) => a,
         Err(e) => {
             if args.json {
                 println!(
@@ -45,52 +50,71 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    let verdict = match &args.answer {
-        Some(a) => Some(cas::check(&args.latex, a)?),
-        None => None,
-    };
-    let is_correct = verdict.as_ref().map(|v| v.is_correct);
-    // Misconception matching for algebra comes with the rest of issue 6: a wrong answer is
-    // UNCLASSIFIED until then.
-    let tag = is_correct.map(|ok| {
-        if ok {
-            diagnosis::CORRECT
-        } else {
-            diagnosis::UNCLASSIFIED
-        }
-    });
+    let answered = assessment.is_correct.is_some();
+    let solution = &assessment.solution;
     let solutions: Vec<String> = solution.answer_text.split(" or ").map(str::to_string).collect();
     if args.json {
         println!(
             "{}",
             serde_json::to_string(&json!({
-                "isCorrect": is_correct,
-                "errorTagCode": tag,
-                "errorSubtag": null,
+                "isCorrect": assessment.is_correct,
+                "errorTagCode": answered.then_some(&assessment.error_tag_code),
+                "errorSubtag": assessment.error_subtag,
+                "confidence": answered.then_some(assessment.confidence),
                 "solutions": solutions,
                 "steps": solution.steps,
                 "kind": solution.kind,
                 "answer": solution.answer,
-                "feedback": verdict.as_ref().map(|v| v.feedback.clone()).filter(|f| !f.is_empty()),
-                "studentSteps": args.steps,
+                "topic": assessment.topic,
+                "feedback": Some(&assessment.feedback).filter(|f| !f.is_empty()),
+                "candidates": assessment.candidates,
+                "studentSteps": assessment.steps,
+                "firstWrongStep": assessment.first_wrong_step,
             }))?
         );
-    } else {
-        println!("{}", args.latex);
-        for (i, step) in solution.steps.iter().enumerate() {
-            println!("  {}. {step}", i + 1);
-        }
-        println!("answer: {}", solution.answer_text);
-        if let Some(v) = &verdict {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{}", args.latex);
+    for (i, step) in solution.steps.iter().enumerate() {
+        println!("  {}. {step}", i + 1);
+    }
+    println!("answer: {}", solution.answer_text);
+    for check in &assessment.steps {
+        let wrong = assessment.first_wrong_step == Some(check.index);
+        println!(
+            "  step {} {:?}: {:?}{}{}",
+            check.index + 1,
+            check.latex,
+            check.status,
+            if check.note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", check.note)
+            },
+            if wrong { "  <- first wrong step" } else { "" }
+        );
+    }
+    if let (Some(ok), Some(answer)) = (assessment.is_correct, &args.answer) {
+        println!(
+            "student's answer {answer:?}: {}{}",
+            if ok { "correct" } else { "incorrect" },
+            if assessment.feedback.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", assessment.feedback)
+            }
+        );
+        if !ok {
+            let name = diagnosis::catalog::error_tag(&assessment.error_tag_code).map_or("", |t| t.name_en);
             println!(
-                "student's answer {:?}: {}{}",
-                args.answer.as_deref().unwrap_or_default(),
-                if v.is_correct { "correct" } else { "incorrect" },
-                if v.feedback.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", v.feedback)
-                }
+                "diagnosis: {} {name} (confidence {:.2}{})",
+                assessment.error_tag_code,
+                assessment.confidence,
+                assessment
+                    .error_subtag
+                    .as_deref()
+                    .map(|s| format!(", {s}"))
+                    .unwrap_or_default()
             );
         }
     }

@@ -5,10 +5,10 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::fake_llm::{self, Behaviour};
-use common::{TestApp, backends};
+use common::{TestApp, await_classified, backends};
 use practica::storage::Role;
 use serde_json::{Value, json};
 
@@ -24,20 +24,6 @@ fn unexplained(student: &str) -> Value {
         "minuend": 53,
         "subtrahend": 26
     })
-}
-
-/// Polls the status until it is CLASSIFIED (or fails after `within`).
-async fn await_classified(app: &TestApp, id: &str, token: &str, within: Duration) -> Value {
-    let start = Instant::now();
-    loop {
-        let (status, body) = app.get(&format!("/attempts/{id}/status"), token).await;
-        assert_eq!(status, 200, "{body}");
-        if body["status"] == "CLASSIFIED" {
-            return body;
-        }
-        assert!(start.elapsed() < within, "still {body} after {within:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]

@@ -28,9 +28,29 @@ fn solves_and_checks_by_equivalence() {
         assert_eq!(out["solutions"], serde_json::json!(["x = 4"]));
         assert_eq!(out["steps"].as_array().unwrap().len(), 2, "{out}");
     }
+    // 2x = 11 + 3: the 3 crossed the = without changing sign.
     let (_, wrong) = solve(&["--latex", "2x+3=11", "--answer", "x=7", "--json"]);
     assert_eq!(wrong["isCorrect"], false);
-    assert_eq!(wrong["errorTagCode"], "UNCLASSIFIED");
+    assert_eq!(
+        wrong["errorTagCode"], "ALGEBRA_EQ_LINEAR_SIGN_FLIP_TRANSPOSE_G8",
+        "{wrong}"
+    );
+    let (_, stepped) = solve(&[
+        "--latex",
+        "2(x+3)=10",
+        "--answer",
+        "x=7/2",
+        "--steps",
+        "2x+3=10",
+        "--steps",
+        "2x=7",
+        "--json",
+    ]);
+    assert_eq!(stepped["isCorrect"], false);
+    assert_eq!(stepped["firstWrongStep"], 0, "{stepped}");
+    assert_eq!(stepped["studentSteps"].as_array().unwrap().len(), 2);
+    let (_, noise) = solve(&["--latex", "2x+3=11", "--answer", "x=123", "--json"]);
+    assert_eq!(noise["errorTagCode"], "UNCLASSIFIED", "{noise}");
     let (_, roots) = solve(&["--latex", "x^2-5x+6=0", "--answer", "x=3, x=2", "--json"]);
     assert_eq!(roots["isCorrect"], true, "{roots}");
     assert_eq!(roots["solutions"].as_array().unwrap().len(), 2);

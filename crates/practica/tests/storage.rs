@@ -201,6 +201,7 @@ scenarios!(
     profiles_and_api_keys,
     teaches,
     topics_and_exercises,
+    adhoc_attempts,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -237,6 +238,9 @@ fn new_attempt(student: &str, topic: &str, course: Option<&str>, correct: bool) 
         steps: Vec::new(),
         signature: None,
         classification_job: None,
+        origin: AttemptOrigin::Exercise,
+        problem: None,
+        grade_level: None,
     }
 }
 
@@ -261,7 +265,12 @@ fn event(a: &NewAttempt) -> OutboxEvent {
 
 async fn record(store: &dyn Store, a: &NewAttempt, idempotency: Option<&IdempotencyClaim>) -> Recorded {
     store
-        .record_attempt(a, &mastery_update(a, BktParams::default()), &event(a), idempotency)
+        .record_attempt(
+            a,
+            Some(&mastery_update(a, BktParams::default())),
+            &event(a),
+            idempotency,
+        )
         .await
         .expect("record_attempt")
 }
@@ -309,7 +318,7 @@ async fn record_and_read_back(store: Arc<dyn Store>, _raw: &Raw) {
     assert_eq!(
         recorded,
         Recorded::New {
-            p_known: params.update(params.p_init, false)
+            p_known: Some(params.update(params.p_init, false))
         }
     );
 
@@ -432,7 +441,7 @@ async fn record_and_read_back(store: Arc<dyn Store>, _raw: &Raw) {
     assert_eq!(
         recorded,
         Recorded::New {
-            p_known: params.update(params.p_init, true)
+            p_known: Some(params.update(params.p_init, true))
         }
     );
     let got = store.attempt(b.id).await.expect("attempt").expect("attempt");
@@ -543,11 +552,11 @@ async fn concurrent_mastery_updates(store: Arc<dyn Store>, raw: &Raw) {
                 }];
                 let m = mastery_update(&a, params);
                 match store
-                    .record_attempt(&a, &m, &event(&a), None)
+                    .record_attempt(&a, Some(&m), &event(&a), None)
                     .await
                     .expect("record_attempt")
                 {
-                    Recorded::New { p_known } => p_known,
+                    Recorded::New { p_known } => p_known.expect("a mastery update"),
                     other => panic!("not recorded: {other:?}"),
                 }
             })
@@ -605,7 +614,7 @@ async fn outbox(store: Arc<dyn Store>, _raw: &Raw) {
         a.created_at = now() - time::Duration::seconds(60 - i as i64);
         let e = event(&a);
         store
-            .record_attempt(&a, &mastery_update(&a, BktParams::default()), &e, None)
+            .record_attempt(&a, Some(&mastery_update(&a, BktParams::default())), &e, None)
             .await
             .expect("record_attempt");
         events.push(e);
@@ -646,6 +655,146 @@ async fn outbox(store: Arc<dyn Store>, _raw: &Raw) {
         .expect("mark_published");
     assert!(store.unpublished(10).await.expect("unpublished").is_empty());
     assert_eq!(store.outbox_lag().await.expect("lag"), (0, 0.0));
+}
+
+/// An ad-hoc attempt: written PENDING with no mastery update and its job; solved once (topic,
+/// verdict, steps, mastery, event, job done in one transaction); a second finish changes nothing.
+async fn adhoc_attempts(store: Arc<dyn Store>, raw: &Raw) {
+    let mut a = new_attempt("s1", ADHOC_TOPIC, Some("c1"), false);
+    a.status = AttemptStatus::Pending;
+    a.origin = AttemptOrigin::Adhoc;
+    a.problem = Some("2x+3=11".into());
+    a.grade_level = Some(8);
+    a.student_answer = "x=7".into();
+    a.expected_answer = String::new();
+    a.steps = vec![
+        NewStep {
+            expression: "2x = 14".into(),
+            is_final: false,
+            parsed_ok: true,
+        },
+        NewStep {
+            expression: "x = 7 ++".into(),
+            is_final: false,
+            parsed_ok: true,
+        },
+    ];
+    a.classification_job = Some(NewJob {
+        id: Uuid::new_v4(),
+        kind: "solve-adhoc".into(),
+        dedupe_key: Some(format!("solve-adhoc:{}", a.id)),
+        payload: json!({"attemptId": a.id}),
+        max_attempts: 3,
+        run_after: now() - time::Duration::seconds(1),
+    });
+    let recorded = store.record_attempt(&a, None, &event(&a), None).await.expect("record");
+    assert_eq!(recorded, Recorded::New { p_known: None });
+    assert_eq!(
+        raw.count("SELECT COUNT(*) FROM mastery").await,
+        0,
+        "no mastery before solving"
+    );
+    let got = store.attempt(a.id).await.expect("attempt").expect("written");
+    assert_eq!(got.origin, AttemptOrigin::Adhoc);
+    assert_eq!(got.problem.as_deref(), Some("2x+3=11"));
+    assert_eq!(got.grade_level, Some(8));
+    assert_eq!(got.status, AttemptStatus::Pending);
+
+    let t = now();
+    let claimed = store
+        .claim_jobs(&["solve-adhoc"], "w1", 10, t, t + time::Duration::seconds(60))
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    let params = BktParams::default();
+    let solved = AdhocSolved {
+        classification: Classification {
+            attempt_id: a.id,
+            error_tag_code: "ALGEBRA_EQ_LINEAR_SIGN_FLIP_TRANSPOSE_G8".into(),
+            error_subtag: Some("TRANSPOSE-WITHOUT-SIGN-CHANGE".into()),
+            source: ClassifierSource::Rule,
+            classifier_name: "practica-cas".into(),
+            confidence: 0.9,
+            details: json!({"strategy": "cas"}),
+            classified_at: t,
+        },
+        topic_code: "ALGEBRA_EQ_LINEAR".into(),
+        is_correct: false,
+        expected_answer: "x = 4".into(),
+        first_wrong_step: Some(0),
+        diagnosis: json!({"solution": {"answer": "x = 4"}}),
+        steps_parsed: vec![true, false],
+    };
+    let mastery = MasteryUpdate {
+        student_id: "s1".into(),
+        topic_code: "ALGEBRA_EQ_LINEAR".into(),
+        course_id: "c1".into(),
+        params,
+        correct: false,
+    };
+    let mut e = event(&a);
+    e.event_type = "attempt.classified".into();
+    assert!(
+        store
+            .finish_adhoc(&solved, Some(&mastery), &e, Some((claimed[0].id, "w1")))
+            .await
+            .expect("finish")
+    );
+    let got = store.attempt(a.id).await.expect("attempt").expect("written");
+    assert_eq!(got.status, AttemptStatus::Classified);
+    assert_eq!(got.topic_code, "ALGEBRA_EQ_LINEAR");
+    assert_eq!(got.expected_answer, "x = 4");
+    assert_eq!(got.first_wrong_step, Some(0));
+    assert_eq!(got.error_subtag.as_deref(), Some("TRANSPOSE-WITHOUT-SIGN-CHANGE"));
+    assert_eq!(got.diagnosis["solution"]["answer"], "x = 4");
+    assert_eq!(got.steps.iter().map(|s| s.parsed_ok).collect::<Vec<_>>(), [true, false]);
+    let m = store
+        .mastery("s1", "ALGEBRA_EQ_LINEAR", "c1")
+        .await
+        .expect("mastery")
+        .expect("a mastery row");
+    assert_eq!(m.attempts, 1);
+    assert!((m.p_known - params.update(params.p_init, false)).abs() < 1e-12);
+    assert_eq!(raw.count("SELECT COUNT(*) FROM mastery_history").await, 1);
+    let job = store.job(claimed[0].id).await.expect("job").expect("job");
+    assert_eq!(job.status, JobStatus::Done);
+    let events = store.unpublished(10).await.expect("unpublished");
+    assert_eq!(events.len(), 2, "created and classified");
+
+    // Once solved, a second run (a job run twice) changes nothing.
+    let mut again = solved.clone();
+    again.is_correct = true;
+    assert!(
+        !store
+            .finish_adhoc(&again, Some(&mastery), &e, None)
+            .await
+            .expect("finish")
+    );
+    let m2 = store
+        .mastery("s1", "ALGEBRA_EQ_LINEAR", "c1")
+        .await
+        .expect("m")
+        .expect("m");
+    assert_eq!(m2, m);
+    assert!(!store.attempt(a.id).await.expect("a").expect("a").is_correct);
+    assert_eq!(store.unpublished(10).await.expect("unpublished").len(), 2);
+
+    // The refit learns from solved attempts only: not from the placeholder topic.
+    let mut pending = new_attempt("s2", ADHOC_TOPIC, None, false);
+    pending.status = AttemptStatus::Pending;
+    pending.origin = AttemptOrigin::Adhoc;
+    store
+        .record_attempt(&pending, None, &event(&pending), None)
+        .await
+        .expect("record");
+    let topics: Vec<String> = store
+        .response_sequences()
+        .await
+        .expect("sequences")
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(topics, ["ALGEBRA_EQ_LINEAR"]);
 }
 
 async fn profiles_and_api_keys(store: Arc<dyn Store>, raw: &Raw) {

@@ -21,7 +21,7 @@ const MAX_GROUP_STEPS: usize = 2_000;
 
 pub(crate) struct WriteJob {
     pub attempt: NewAttempt,
-    pub mastery: MasteryUpdate,
+    pub mastery: Option<MasteryUpdate>,
     pub event: OutboxEvent,
     pub idempotency: Option<IdempotencyClaim>,
     reply: oneshot::Sender<Result<Recorded>>,
@@ -50,14 +50,14 @@ pub(super) fn spawn(groups: impl Groups, writers: usize) -> mpsc::Sender<WriteJo
 pub(super) async fn submit(
     writer: &mpsc::Sender<WriteJob>,
     a: &NewAttempt,
-    m: &MasteryUpdate,
+    m: Option<&MasteryUpdate>,
     event: &OutboxEvent,
     idempotency: Option<&IdempotencyClaim>,
 ) -> Result<Recorded> {
     let (reply, answer) = oneshot::channel();
     let job = WriteJob {
         attempt: a.clone(),
-        mastery: m.clone(),
+        mastery: m.cloned(),
         event: event.clone(),
         idempotency: idempotency.cloned(),
         reply,
@@ -113,17 +113,22 @@ pub(super) fn mastery_key(m: &MasteryUpdate) -> MasteryKey {
     (m.student_id.clone(), m.topic_code.clone(), m.course_id.clone())
 }
 
+/// The live jobs that update mastery, each with its update.
+pub(super) fn with_mastery<'g>(group: &'g [WriteJob], live: &[usize]) -> Vec<(usize, &'g MasteryUpdate)> {
+    live.iter()
+        .filter_map(|&i| group[i].mastery.as_ref().map(|m| (i, m)))
+        .collect()
+}
+
 /// Applies the group's BKT updates in arrival order on top of the stored values: returns each
-/// live job's p_known after its attempt, and per key the final value and how many attempts.
+/// updating job's p_known after its attempt, and per key the final value and how many attempts.
 pub(super) fn apply_mastery(
-    group: &[WriteJob],
-    live: &[usize],
+    updates: &[(usize, &MasteryUpdate)],
     mut current: HashMap<MasteryKey, f64>,
 ) -> (Vec<f64>, HashMap<MasteryKey, (f64, i64)>) {
     let mut totals: HashMap<MasteryKey, (f64, i64)> = HashMap::new();
-    let mut after = Vec::with_capacity(live.len());
-    for &i in live {
-        let m = &group[i].mastery;
+    let mut after = Vec::with_capacity(updates.len());
+    for &(_, m) in updates {
         let key = mastery_key(m);
         let prior = totals
             .get(&key)

@@ -85,3 +85,12 @@ pub(super) const ADD_AI_USAGE: &str = "INSERT INTO ai_usage (day, model, calls, 
      VALUES ($1, $2, $3, $4) \
      ON CONFLICT (day, model) DO UPDATE SET calls = ai_usage.calls + excluded.calls, \
        tokens = ai_usage.tokens + excluded.tokens";
+
+/// An ad-hoc attempt solved: the verdict and the topic the problem turned out to be.
+pub(super) const SOLVE_ADHOC_ATTEMPT: &str = "UPDATE attempt \
+     SET status = 'CLASSIFIED', topic_code = $2, is_correct = $3, expected_answer = $4, first_wrong_step = $5, \
+       diagnosis = $6, error_tag_code = $7, error_subtag = $8, classifier_source = $9, classifier_name = $10, \
+       confidence = $11, classification = $12, classified_at = $13 \
+     WHERE id = $1 AND status = 'PENDING'";
+
+pub(super) const STEP_PARSED: &str = "UPDATE attempt_step SET parsed_ok = $3 WHERE attempt_id = $1 AND idx = $2";

@@ -27,9 +27,10 @@ const TEACHES_COURSE: &str =
     "SELECT 1 FROM course_member WHERE profile_id = $1 AND course_id = $2 AND role = 'teacher'";
 
 /// Every attempt's correctness, one sequence per (student, course) within each topic, in time
-/// order: the data a refit learns from.
+/// order: the data a refit learns from. Ad-hoc attempts not (or not yet) solved keep the
+/// placeholder topic ADHOC and say nothing about a skill.
 const RESPONSES: &str = "SELECT topic_code, student_id, COALESCE(course_id, '') AS course_id, is_correct \
-     FROM attempt ORDER BY topic_code, student_id, course_id, created_at, id";
+     FROM attempt WHERE topic_code <> 'ADHOC' ORDER BY topic_code, student_id, course_id, created_at, id";
 
 /// A topic's fitted parameters, with when and on how many responses.
 const CALIBRATE_TOPIC: &str = "INSERT INTO topic \
@@ -146,4 +147,79 @@ where
         .fetch_optional(conn)
         .await?
         .is_some())
+}
+
+/// One attempt's mastery update, outside group commit: the row created if missing, read (under
+/// a row lock on PostgreSQL, the write lock on SQLite), then written with its history.
+const ENSURE_MASTERY: &str = "INSERT INTO mastery \
+       (student_id, topic_code, course_id, p_known, attempts, last_at, version) \
+     VALUES ($1, $2, $3, $4, 0, $5, 0) \
+     ON CONFLICT (student_id, topic_code, course_id) DO NOTHING";
+
+const READ_MASTERY: &str = "SELECT p_known FROM mastery \
+     WHERE student_id = $1 AND topic_code = $2 AND course_id = $3";
+
+const WRITE_MASTERY: &str = "UPDATE mastery \
+     SET p_known = $4, attempts = attempts + 1, version = version + 1, last_at = $5 \
+     WHERE student_id = $1 AND topic_code = $2 AND course_id = $3";
+
+const INSERT_MASTERY_HISTORY: &str = "INSERT INTO mastery_history \
+       (student_id, topic_code, course_id, attempt_id, p_known, recorded_at) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// One attempt's BKT update outside group commit (an ad-hoc attempt, once solved), inside the
+/// caller's transaction: the row created at p_init if missing, read under a row lock
+/// (`lock` = " FOR UPDATE" on PostgreSQL; SQLite's transaction holds the write lock already),
+/// updated, and its history row written. `attempt_id` and `at` in the backend's types.
+pub(super) async fn apply_update<DB, I, T>(
+    conn: &mut DB::Connection,
+    m: &super::MasteryUpdate,
+    attempt_id: I,
+    at: T,
+    lock: &'static str,
+) -> super::Result<f64>
+where
+    DB: Database,
+    for<'e> &'e mut DB::Connection: Executor<'e, Database = DB>,
+    for<'q> <DB as Database>::Arguments: IntoArguments<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> f64: Encode<'q, DB> + Type<DB>,
+    for<'r> f64: Decode<'r, DB>,
+    for<'q> I: Encode<'q, DB> + Type<DB> + Send + 'q,
+    for<'q> T: Encode<'q, DB> + Type<DB> + Send + Clone + 'q,
+    usize: ColumnIndex<DB::Row>,
+{
+    sqlx::query::<DB>(ENSURE_MASTERY)
+        .bind(m.student_id.as_str())
+        .bind(m.topic_code.as_str())
+        .bind(m.course_id.as_str())
+        .bind(m.params.p_init)
+        .bind(at.clone())
+        .execute(&mut *conn)
+        .await?;
+    let row = sqlx::query::<DB>(sqlx::AssertSqlSafe(format!("{READ_MASTERY}{lock}")))
+        .bind(m.student_id.as_str())
+        .bind(m.topic_code.as_str())
+        .bind(m.course_id.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+    let p = m.params.update(row.try_get(0)?, m.correct);
+    sqlx::query::<DB>(WRITE_MASTERY)
+        .bind(m.student_id.as_str())
+        .bind(m.topic_code.as_str())
+        .bind(m.course_id.as_str())
+        .bind(p)
+        .bind(at.clone())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query::<DB>(INSERT_MASTERY_HISTORY)
+        .bind(m.student_id.as_str())
+        .bind(m.topic_code.as_str())
+        .bind(m.course_id.as_str())
+        .bind(attempt_id)
+        .bind(p)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(p)
 }

@@ -111,6 +111,38 @@ impl ClassifierSource {
     }
 }
 
+/// Where an attempt came from: an exercise (`POST /attempts`, diagnosed on arrival) or an
+/// ad-hoc problem (`POST /attempts/solve-adhoc`, solved by a worker).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum AttemptOrigin {
+    Exercise,
+    Adhoc,
+}
+
+impl AttemptOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptOrigin::Exercise => "EXERCISE",
+            AttemptOrigin::Adhoc => "ADHOC",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "EXERCISE" => Some(AttemptOrigin::Exercise),
+            "ADHOC" => Some(AttemptOrigin::Adhoc),
+            _ => None,
+        }
+    }
+}
+
+pub(super) fn origin(s: &str) -> Result<AttemptOrigin> {
+    AttemptOrigin::parse(s).ok_or_else(|| StoreError::Corrupt(format!("attempt origin {s:?}")))
+}
+
+/// The topic of an ad-hoc attempt until the solver knows what kind of problem it is.
+pub const ADHOC_TOPIC: &str = "ADHOC";
+
 #[derive(Clone, Debug)]
 pub struct NewStep {
     pub expression: String,
@@ -149,6 +181,10 @@ pub struct NewAttempt {
     /// The asynchronous classification of a PENDING attempt, enqueued in the same transaction
     /// so that no attempt is left PENDING without a job.
     pub classification_job: Option<NewJob>,
+    pub origin: AttemptOrigin,
+    /// An ad-hoc attempt's problem (LaTeX).
+    pub problem: Option<String>,
+    pub grade_level: Option<i32>,
 }
 
 /// The BKT update an attempt applies, in the same transaction.
@@ -182,8 +218,8 @@ pub struct IdempotencyClaim {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Recorded {
-    /// Written; the student's mastery after it.
-    New { p_known: f64 },
+    /// Written; the student's mastery after it (None for an attempt without a mastery update).
+    New { p_known: Option<f64> },
     /// The key was used before with the same request: the first response.
     Replayed { status: u16, response: Value },
     /// The key was used before with another request.
@@ -240,6 +276,9 @@ pub struct AttemptRecord {
     /// How the asynchronous chain decided (strategy, model, prompt version, rationale) or why
     /// nothing could.
     pub classification: Option<Value>,
+    pub origin: AttemptOrigin,
+    pub problem: Option<String>,
+    pub grade_level: Option<i32>,
 }
 
 #[derive(Clone, Debug)]
@@ -306,11 +345,12 @@ pub struct OutboxRow {
 #[async_trait]
 pub trait AttemptStore: Send + Sync {
     /// One transaction: the idempotency claim, the attempt and its steps, the mastery update
-    /// (serialised per student, topic and course), the outbox event.
+    /// (serialised per student, topic and course; none for an ad-hoc attempt, whose topic and
+    /// verdict the solver finds later), the outbox event.
     async fn record_attempt(
         &self,
         attempt: &NewAttempt,
-        mastery: &MasteryUpdate,
+        mastery: Option<&MasteryUpdate>,
         event: &OutboxEvent,
         idempotency: Option<&IdempotencyClaim>,
     ) -> Result<Recorded>;
@@ -587,6 +627,39 @@ pub trait ClassificationStore: Send + Sync {
     async fn ai_usage(&self, day: time::Date) -> Result<i64>;
 }
 
+/// What the solver concluded about an ad-hoc attempt.
+#[derive(Clone, Debug)]
+pub struct AdhocSolved {
+    pub classification: Classification,
+    /// The topic the problem turned out to be (ALGEBRA_EQ_LINEAR, …), or ADHOC when it could
+    /// not be read.
+    pub topic_code: String,
+    pub is_correct: bool,
+    /// The correct answer as text ("" when the problem has none).
+    pub expected_answer: String,
+    pub first_wrong_step: Option<i32>,
+    /// The solution, the step-by-step check and the candidates (the attempt's `diagnosis`).
+    pub diagnosis: Value,
+    /// Per stored step, whether it could be read.
+    pub steps_parsed: Vec<bool>,
+}
+
+/// What the ad-hoc solver writes.
+#[async_trait]
+pub trait AdhocStore: Send + Sync {
+    /// One transaction, only if the attempt is still PENDING (a second run changes nothing):
+    /// the verdict, topic and diagnosis; the mastery update when given (the student's p_known
+    /// is in the same order as POST /attempts takes them); the `attempt.classified` event; the
+    /// job done (when given, with its owner). True if the attempt was PENDING.
+    async fn finish_adhoc(
+        &self,
+        solved: &AdhocSolved,
+        mastery: Option<&MasteryUpdate>,
+        event: &OutboxEvent,
+        job: Option<(Uuid, &str)>,
+    ) -> Result<bool>;
+}
+
 /// A mastery row as read for dashboards, with its value a week before.
 #[derive(Clone, Debug)]
 pub struct MasteryRow {
@@ -625,7 +698,15 @@ pub trait MasteryStore: Send + Sync {
 
 #[async_trait]
 pub trait Store:
-    AttemptStore + IdentityStore + CatalogStore + OutboxStore + ContentStore + JobStore + ClassificationStore + MasteryStore
+    AttemptStore
+    + IdentityStore
+    + CatalogStore
+    + OutboxStore
+    + ContentStore
+    + JobStore
+    + ClassificationStore
+    + MasteryStore
+    + AdhocStore
 {
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;

@@ -102,7 +102,7 @@ impl AttemptStore for PgStore {
     async fn record_attempt(
         &self,
         a: &NewAttempt,
-        m: &MasteryUpdate,
+        m: Option<&MasteryUpdate>,
         event: &OutboxEvent,
         idempotency: Option<&IdempotencyClaim>,
     ) -> Result<Recorded> {
@@ -181,6 +181,9 @@ impl AttemptStore for PgStore {
             reports,
             signature: r.try_get("signature")?,
             classification: r.try_get("classification")?,
+            origin: origin(&r.try_get::<String, _>("origin")?)?,
+            problem: r.try_get("problem")?,
+            grade_level: r.try_get("grade_level")?,
         }))
     }
 

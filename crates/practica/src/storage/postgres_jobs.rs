@@ -61,6 +61,25 @@ fn job_record(r: PgRow) -> Result<JobRecord> {
     })
 }
 
+/// Adds a classification's event inside the caller's transaction, after the ordering key's lock:
+/// the same ordering rule as the attempts' own events (see postgres_writer).
+async fn insert_event_in(tx: &mut PgConnection, event: &OutboxEvent, at: OffsetDateTime) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(OUTBOX_LOCK_SPACE)
+        .bind(&event.ordering_key)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(super::jobs_sql::INSERT_EVENT)
+        .bind(event.event_id)
+        .bind(&event.event_type)
+        .bind(&event.ordering_key)
+        .bind(&event.payload)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 /// Marks a job done inside the caller's transaction, if `owner` still holds it. The owner stays
 /// on the row: who ran it.
 async fn complete_in(tx: &mut PgConnection, id: Uuid, owner: &str, now: OffsetDateTime) -> Result<bool> {
@@ -231,20 +250,7 @@ impl ClassificationStore for PgStore {
             .rows_affected()
             == 1;
         if updated {
-            // Same ordering rule as the attempts' own events (see postgres_writer).
-            sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-                .bind(OUTBOX_LOCK_SPACE)
-                .bind(&event.ordering_key)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(super::jobs_sql::INSERT_EVENT)
-                .bind(event.event_id)
-                .bind(&event.event_type)
-                .bind(&event.ordering_key)
-                .bind(&event.payload)
-                .bind(c.classified_at)
-                .execute(&mut *tx)
-                .await?;
+            insert_event_in(&mut tx, event, c.classified_at).await?;
         }
         if let Some((id, owner)) = job {
             complete_in(&mut tx, id, owner, c.classified_at).await?;
@@ -373,5 +379,59 @@ impl ClassificationStore for PgStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(total.unwrap_or(0))
+    }
+}
+
+#[async_trait]
+impl AdhocStore for PgStore {
+    async fn finish_adhoc(
+        &self,
+        solved: &AdhocSolved,
+        mastery: Option<&MasteryUpdate>,
+        event: &OutboxEvent,
+        job: Option<(Uuid, &str)>,
+    ) -> Result<bool> {
+        let c = &solved.classification;
+        let at = c.classified_at;
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(super::jobs_sql::SOLVE_ADHOC_ATTEMPT)
+            .bind(c.attempt_id)
+            .bind(&solved.topic_code)
+            .bind(solved.is_correct)
+            .bind(&solved.expected_answer)
+            .bind(solved.first_wrong_step)
+            .bind(&solved.diagnosis)
+            .bind(&c.error_tag_code)
+            .bind(&c.error_subtag)
+            .bind(c.source.as_str())
+            .bind(&c.classifier_name)
+            .bind(c.confidence)
+            .bind(&c.details)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if updated {
+            for (idx, parsed) in solved.steps_parsed.iter().enumerate() {
+                sqlx::query(super::jobs_sql::STEP_PARSED)
+                    .bind(c.attempt_id)
+                    .bind(idx as i32)
+                    .bind(*parsed)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if let Some(m) = mastery {
+                // The row lock serialises this update with POST /attempts' group writers.
+                super::mastery_sql::apply_update::<sqlx::Postgres, _, _>(&mut tx, m, c.attempt_id, at, " FOR UPDATE")
+                    .await?;
+            }
+            insert_event_in(&mut tx, event, at).await?;
+        }
+        if let Some((job_id, owner)) = job {
+            complete_in(&mut tx, job_id, owner, at).await?;
+        }
+        tx.commit().await?;
+        Ok(updated)
     }
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
-use super::group_commit::{Groups, MasteryKey, WriteJob, apply_mastery, mastery_key};
+use super::group_commit::{Groups, MasteryKey, WriteJob, apply_mastery, mastery_key, with_mastery};
 use super::postgres::{OUTBOX_LOCK_SPACE, PgStore};
 use super::{Recorded, Result};
 
@@ -42,7 +42,8 @@ async fn write_group(pool: &PgPool, group: &[WriteJob]) -> Result<Vec<Recorded>>
     let mut q = QueryBuilder::<Postgres>::new(
         "INSERT INTO attempt (id, student_id, topic_code, course_id, exercise_id, status, is_correct, error_tag_code, \
          error_subtag, classifier_source, classifier_name, confidence, diagnosis, first_wrong_step, expected_answer, \
-         client_expected_answer, student_answer, trace_id, created_by, via_agent, created_at, signature) ",
+         client_expected_answer, student_answer, trace_id, created_by, via_agent, created_at, signature, origin, \
+         problem, grade_level) ",
     );
     q.push_values(live.iter().map(|&i| &group[i].attempt), |mut row, a| {
         row.push_bind(a.id)
@@ -66,7 +67,10 @@ async fn write_group(pool: &PgPool, group: &[WriteJob]) -> Result<Vec<Recorded>>
             .push_bind(a.created_by.clone())
             .push_bind(a.via_agent)
             .push_bind(a.created_at)
-            .push_bind(a.signature.clone());
+            .push_bind(a.signature.clone())
+            .push_bind(a.origin.as_str())
+            .push_bind(a.problem.clone())
+            .push_bind(a.grade_level);
     });
     q.build().execute(&mut *tx).await?;
     let jobs: Vec<&super::NewJob> = live
@@ -96,79 +100,12 @@ async fn write_group(pool: &PgPool, group: &[WriteJob]) -> Result<Vec<Recorded>>
         q.build().execute(&mut *tx).await?;
     }
 
-    // Mastery rows: created if missing, then locked in key order, updated in arrival order.
-    let mut keys: Vec<MasteryKey> = live.iter().map(|&i| mastery_key(&group[i].mastery)).collect();
-    keys.sort();
-    keys.dedup();
-    let p_init: HashMap<MasteryKey, f64> = live
-        .iter()
-        .map(|&i| (mastery_key(&group[i].mastery), group[i].mastery.params.p_init))
-        .collect();
-    let now = group[live[0]].attempt.created_at;
-    let mut q = QueryBuilder::<Postgres>::new(
-        "INSERT INTO mastery (student_id, topic_code, course_id, p_known, attempts, last_at, version) ",
-    );
-    q.push_values(&keys, |mut row, k| {
-        row.push_bind(k.0.clone())
-            .push_bind(k.1.clone())
-            .push_bind(k.2.clone())
-            .push_bind(p_init[k])
-            .push_bind(0i64)
-            .push_bind(now)
-            .push_bind(0i64);
-    });
-    q.push(" ON CONFLICT (student_id, topic_code, course_id) DO NOTHING");
-    q.build().execute(&mut *tx).await?;
-    let mut q = QueryBuilder::<Postgres>::new(
-        "SELECT student_id, topic_code, course_id, p_known FROM mastery WHERE (student_id, topic_code, course_id) IN (",
-    );
-    let mut list = q.separated(", ");
-    for (s, t, c) in &keys {
-        list.push("(")
-            .push_bind_unseparated(s.clone())
-            .push_unseparated(", ")
-            .push_bind_unseparated(t.clone());
-        list.push_unseparated(", ")
-            .push_bind_unseparated(c.clone())
-            .push_unseparated(")");
+    for &i in &live {
+        results[i] = Some(Recorded::New { p_known: None });
     }
-    q.push(") ORDER BY student_id, topic_code, course_id FOR UPDATE");
-    let mut stored: HashMap<MasteryKey, f64> = HashMap::new();
-    for row in q.build().fetch_all(&mut *tx).await? {
-        stored.insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?), row.try_get(3)?);
-    }
-    let (after, totals) = apply_mastery(group, &live, stored);
-    let mut q = QueryBuilder::<Postgres>::new(
-        "UPDATE mastery AS m SET p_known = v.p, attempts = m.attempts + v.n, version = m.version + v.n, last_at = v.at \
-         FROM (",
-    );
-    q.push_values(&keys, |mut row, k| {
-        let (p, n) = totals[k];
-        row.push_bind(k.0.clone())
-            .push_bind(k.1.clone())
-            .push_bind(k.2.clone())
-            .push_bind(p)
-            .push_bind(n)
-            .push_bind(now);
-    });
-    q.push(") AS v(s, t, c, p, n, at) WHERE m.student_id = v.s AND m.topic_code = v.t AND m.course_id = v.c");
-    q.build().execute(&mut *tx).await?;
-
-    let mut q = QueryBuilder::<Postgres>::new(
-        "INSERT INTO mastery_history (student_id, topic_code, course_id, attempt_id, p_known, recorded_at) ",
-    );
-    q.push_values(live.iter().zip(&after), |mut row, (&i, &p)| {
-        let (a, m) = (&group[i].attempt, &group[i].mastery);
-        row.push_bind(m.student_id.clone())
-            .push_bind(m.topic_code.clone())
-            .push_bind(m.course_id.clone())
-            .push_bind(a.id)
-            .push_bind(p)
-            .push_bind(a.created_at);
-    });
-    q.build().execute(&mut *tx).await?;
-    for (&i, &p) in live.iter().zip(&after) {
-        results[i] = Some(Recorded::New { p_known: p });
+    let updates = with_mastery(group, &live);
+    if !updates.is_empty() {
+        write_mastery(&mut tx, group, &updates, &mut results).await?;
     }
 
     // Ordering keys locked (sorted) until commit, so seq order is commit order per key.
@@ -193,4 +130,84 @@ async fn write_group(pool: &PgPool, group: &[WriteJob]) -> Result<Vec<Recorded>>
     q.build().execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(results.into_iter().map(|r| r.expect("every job answered")).collect())
+}
+
+/// Mastery rows: created if missing, then locked in key order, updated in arrival order.
+async fn write_mastery(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    group: &[WriteJob],
+    updates: &[(usize, &super::MasteryUpdate)],
+    results: &mut [Option<Recorded>],
+) -> Result<()> {
+    let mut keys: Vec<MasteryKey> = updates.iter().map(|(_, m)| mastery_key(m)).collect();
+    keys.sort();
+    keys.dedup();
+    let p_init: HashMap<MasteryKey, f64> = updates.iter().map(|(_, m)| (mastery_key(m), m.params.p_init)).collect();
+    let now = group[updates[0].0].attempt.created_at;
+    let mut q = QueryBuilder::<Postgres>::new(
+        "INSERT INTO mastery (student_id, topic_code, course_id, p_known, attempts, last_at, version) ",
+    );
+    q.push_values(&keys, |mut row, k| {
+        row.push_bind(k.0.clone())
+            .push_bind(k.1.clone())
+            .push_bind(k.2.clone())
+            .push_bind(p_init[k])
+            .push_bind(0i64)
+            .push_bind(now)
+            .push_bind(0i64);
+    });
+    q.push(" ON CONFLICT (student_id, topic_code, course_id) DO NOTHING");
+    q.build().execute(&mut **tx).await?;
+    let mut q = QueryBuilder::<Postgres>::new(
+        "SELECT student_id, topic_code, course_id, p_known FROM mastery WHERE (student_id, topic_code, course_id) IN (",
+    );
+    let mut list = q.separated(", ");
+    for (s, t, c) in &keys {
+        list.push("(")
+            .push_bind_unseparated(s.clone())
+            .push_unseparated(", ")
+            .push_bind_unseparated(t.clone());
+        list.push_unseparated(", ")
+            .push_bind_unseparated(c.clone())
+            .push_unseparated(")");
+    }
+    q.push(") ORDER BY student_id, topic_code, course_id FOR UPDATE");
+    let mut stored: HashMap<MasteryKey, f64> = HashMap::new();
+    for row in q.build().fetch_all(&mut **tx).await? {
+        stored.insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?), row.try_get(3)?);
+    }
+    let (after, totals) = apply_mastery(updates, stored);
+    let mut q = QueryBuilder::<Postgres>::new(
+        "UPDATE mastery AS m SET p_known = v.p, attempts = m.attempts + v.n, version = m.version + v.n, last_at = v.at \
+         FROM (",
+    );
+    q.push_values(&keys, |mut row, k| {
+        let (p, n) = totals[k];
+        row.push_bind(k.0.clone())
+            .push_bind(k.1.clone())
+            .push_bind(k.2.clone())
+            .push_bind(p)
+            .push_bind(n)
+            .push_bind(now);
+    });
+    q.push(") AS v(s, t, c, p, n, at) WHERE m.student_id = v.s AND m.topic_code = v.t AND m.course_id = v.c");
+    q.build().execute(&mut **tx).await?;
+
+    let mut q = QueryBuilder::<Postgres>::new(
+        "INSERT INTO mastery_history (student_id, topic_code, course_id, attempt_id, p_known, recorded_at) ",
+    );
+    q.push_values(updates.iter().zip(&after), |mut row, (&(i, m), &p)| {
+        let a = &group[i].attempt;
+        row.push_bind(m.student_id.clone())
+            .push_bind(m.topic_code.clone())
+            .push_bind(m.course_id.clone())
+            .push_bind(a.id)
+            .push_bind(p)
+            .push_bind(a.created_at);
+    });
+    q.build().execute(&mut **tx).await?;
+    for (&(i, _), &p) in updates.iter().zip(&after) {
+        results[i] = Some(Recorded::New { p_known: Some(p) });
+    }
+    Ok(())
 }

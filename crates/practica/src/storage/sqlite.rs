@@ -160,7 +160,7 @@ impl AttemptStore for SqliteStore {
     async fn record_attempt(
         &self,
         a: &NewAttempt,
-        m: &MasteryUpdate,
+        m: Option<&MasteryUpdate>,
         event: &OutboxEvent,
         idempotency: Option<&IdempotencyClaim>,
     ) -> Result<Recorded> {
@@ -246,6 +246,9 @@ impl AttemptStore for SqliteStore {
                 .try_get::<Option<String>, _>("classification")?
                 .map(|c| parse_json(&c))
                 .transpose()?,
+            origin: origin(&r.try_get::<String, _>("origin")?)?,
+            problem: r.try_get("problem")?,
+            grade_level: r.try_get::<Option<i64>, _>("grade_level")?.map(|g| g as i32),
         }))
     }
 

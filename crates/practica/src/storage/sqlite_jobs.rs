@@ -70,6 +70,19 @@ fn job_record(r: SqliteRow) -> Result<JobRecord> {
     })
 }
 
+/// Adds a classification's event inside the caller's transaction.
+async fn insert_event_in(tx: &mut SqliteConnection, event: &OutboxEvent, at: OffsetDateTime) -> Result<()> {
+    sqlx::query(super::jobs_sql::INSERT_EVENT)
+        .bind(event.event_id.to_string())
+        .bind(&event.event_type)
+        .bind(&event.ordering_key)
+        .bind(event.payload.to_string())
+        .bind(ts(at))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 /// Marks a job done inside the caller's transaction, if `owner` still holds it. The owner stays
 /// on the row: who ran it.
 async fn complete_in(tx: &mut SqliteConnection, id: Uuid, owner: &str, now: OffsetDateTime) -> Result<bool> {
@@ -245,14 +258,7 @@ impl ClassificationStore for SqliteStore {
             .rows_affected()
             == 1;
         if updated {
-            sqlx::query(super::jobs_sql::INSERT_EVENT)
-                .bind(event.event_id.to_string())
-                .bind(&event.event_type)
-                .bind(&event.ordering_key)
-                .bind(event.payload.to_string())
-                .bind(ts(c.classified_at))
-                .execute(&mut *tx)
-                .await?;
+            insert_event_in(&mut tx, event, c.classified_at).await?;
         }
         if let Some((id, owner)) = job {
             complete_in(&mut tx, id, owner, c.classified_at).await?;
@@ -383,5 +389,59 @@ impl ClassificationStore for SqliteStore {
             .fetch_one(&self.read)
             .await?;
         Ok(total.unwrap_or(0))
+    }
+}
+
+#[async_trait]
+impl AdhocStore for SqliteStore {
+    async fn finish_adhoc(
+        &self,
+        solved: &AdhocSolved,
+        mastery: Option<&MasteryUpdate>,
+        event: &OutboxEvent,
+        job: Option<(Uuid, &str)>,
+    ) -> Result<bool> {
+        let c = &solved.classification;
+        let id = c.attempt_id.to_string();
+        let at = ts(c.classified_at);
+        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
+        let updated = sqlx::query(super::jobs_sql::SOLVE_ADHOC_ATTEMPT)
+            .bind(&id)
+            .bind(&solved.topic_code)
+            .bind(solved.is_correct)
+            .bind(&solved.expected_answer)
+            .bind(solved.first_wrong_step)
+            .bind(solved.diagnosis.to_string())
+            .bind(&c.error_tag_code)
+            .bind(&c.error_subtag)
+            .bind(c.source.as_str())
+            .bind(&c.classifier_name)
+            .bind(c.confidence)
+            .bind(c.details.to_string())
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if updated {
+            for (idx, parsed) in solved.steps_parsed.iter().enumerate() {
+                sqlx::query(super::jobs_sql::STEP_PARSED)
+                    .bind(&id)
+                    .bind(idx as i64)
+                    .bind(*parsed)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if let Some(m) = mastery {
+                // The write lock is held (BEGIN IMMEDIATE): no other writer between read and write.
+                super::mastery_sql::apply_update::<sqlx::Sqlite, _, _>(&mut tx, m, id.clone(), at.clone(), "").await?;
+            }
+            insert_event_in(&mut tx, event, c.classified_at).await?;
+        }
+        if let Some((job_id, owner)) = job {
+            complete_in(&mut tx, job_id, owner, c.classified_at).await?;
+        }
+        tx.commit().await?;
+        Ok(updated)
     }
 }

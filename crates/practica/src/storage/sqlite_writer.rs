@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
-use super::group_commit::{Groups, MasteryKey, WriteJob, apply_mastery, mastery_key};
+use super::group_commit::{Groups, MasteryKey, WriteJob, apply_mastery, mastery_key, with_mastery};
 use super::sqlite::{SqliteStore, ts};
 use super::{Recorded, Result};
 
@@ -39,7 +39,8 @@ async fn write_group(pool: &SqlitePool, group: &[WriteJob]) -> Result<Vec<Record
     let mut q = QueryBuilder::<Sqlite>::new(
         "INSERT INTO attempt (id, student_id, topic_code, course_id, exercise_id, status, is_correct, error_tag_code, \
          error_subtag, classifier_source, classifier_name, confidence, diagnosis, first_wrong_step, expected_answer, \
-         client_expected_answer, student_answer, trace_id, created_by, via_agent, created_at, signature) ",
+         client_expected_answer, student_answer, trace_id, created_by, via_agent, created_at, signature, origin, \
+         problem, grade_level) ",
     );
     q.push_values(live.iter().map(|&i| &group[i].attempt), |mut row, a| {
         row.push_bind(a.id.to_string())
@@ -63,7 +64,10 @@ async fn write_group(pool: &SqlitePool, group: &[WriteJob]) -> Result<Vec<Record
             .push_bind(a.created_by.clone())
             .push_bind(a.via_agent)
             .push_bind(ts(a.created_at))
-            .push_bind(a.signature.clone());
+            .push_bind(a.signature.clone())
+            .push_bind(a.origin.as_str())
+            .push_bind(a.problem.clone())
+            .push_bind(a.grade_level);
     });
     q.build().execute(&mut *tx).await?;
     let jobs: Vec<&super::NewJob> = live
@@ -95,11 +99,40 @@ async fn write_group(pool: &SqlitePool, group: &[WriteJob]) -> Result<Vec<Record
         q.build().execute(&mut *tx).await?;
     }
 
-    // Mastery: the stored values of every key the group touches, then each attempt applied in
-    // arrival order (as one transaction per attempt would).
-    let mut keys: Vec<MasteryKey> = Vec::new();
     for &i in &live {
-        let k = mastery_key(&group[i].mastery);
+        results[i] = Some(Recorded::New { p_known: None });
+    }
+    let updates = with_mastery(group, &live);
+    if !updates.is_empty() {
+        write_mastery(&mut tx, group, &updates, &mut results).await?;
+    }
+
+    // The outbox in arrival order: the relay publishes in this order.
+    let mut q =
+        QueryBuilder::<Sqlite>::new("INSERT INTO outbox (event_id, event_type, ordering_key, payload, created_at) ");
+    q.push_values(live.iter().map(|&i| &group[i]), |mut row, job| {
+        row.push_bind(job.event.event_id.to_string())
+            .push_bind(job.event.event_type.clone())
+            .push_bind(job.event.ordering_key.clone())
+            .push_bind(job.event.payload.to_string())
+            .push_bind(ts(job.attempt.created_at));
+    });
+    q.build().execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(results.into_iter().map(|r| r.expect("every job answered")).collect())
+}
+
+/// Mastery: the stored values of every key the group touches, then each attempt applied in
+/// arrival order (as one transaction per attempt would).
+async fn write_mastery(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    group: &[WriteJob],
+    updates: &[(usize, &super::MasteryUpdate)],
+    results: &mut [Option<Recorded>],
+) -> Result<()> {
+    let mut keys: Vec<MasteryKey> = Vec::new();
+    for (_, m) in updates {
+        let k = mastery_key(m);
         if !keys.contains(&k) {
             keys.push(k);
         }
@@ -119,15 +152,14 @@ async fn write_group(pool: &SqlitePool, group: &[WriteJob]) -> Result<Vec<Record
     }
     q.push(")");
     let mut stored: HashMap<MasteryKey, f64> = HashMap::new();
-    for row in q.build().fetch_all(&mut *tx).await? {
+    for row in q.build().fetch_all(&mut **tx).await? {
         stored.insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?), row.try_get(3)?);
     }
-    let (after, totals) = apply_mastery(group, &live, stored);
-    for (&i, &p) in live.iter().zip(&after) {
-        results[i] = Some(Recorded::New { p_known: p });
+    let (after, totals) = apply_mastery(updates, stored);
+    for (&(i, _), &p) in updates.iter().zip(&after) {
+        results[i] = Some(Recorded::New { p_known: Some(p) });
     }
-    let history: Vec<(usize, f64)> = live.iter().copied().zip(after).collect();
-    let now = ts(group[live[0]].attempt.created_at);
+    let now = ts(group[updates[0].0].attempt.created_at);
     let mut q = QueryBuilder::<Sqlite>::new(
         "INSERT INTO mastery (student_id, topic_code, course_id, p_known, attempts, last_at, version) ",
     );
@@ -145,13 +177,13 @@ async fn write_group(pool: &SqlitePool, group: &[WriteJob]) -> Result<Vec<Record
          attempts = mastery.attempts + excluded.attempts, last_at = excluded.last_at, \
          version = mastery.version + excluded.version",
     );
-    q.build().execute(&mut *tx).await?;
+    q.build().execute(&mut **tx).await?;
 
     let mut q = QueryBuilder::<Sqlite>::new(
         "INSERT INTO mastery_history (student_id, topic_code, course_id, attempt_id, p_known, recorded_at) ",
     );
-    q.push_values(&history, |mut row, &(i, p)| {
-        let (a, m) = (&group[i].attempt, &group[i].mastery);
+    q.push_values(updates.iter().zip(after), |mut row, (&(i, m), p)| {
+        let a = &group[i].attempt;
         row.push_bind(m.student_id.clone())
             .push_bind(m.topic_code.clone())
             .push_bind(m.course_id.clone())
@@ -159,19 +191,6 @@ async fn write_group(pool: &SqlitePool, group: &[WriteJob]) -> Result<Vec<Record
             .push_bind(p)
             .push_bind(ts(a.created_at));
     });
-    q.build().execute(&mut *tx).await?;
-
-    // The outbox in arrival order: the relay publishes in this order.
-    let mut q =
-        QueryBuilder::<Sqlite>::new("INSERT INTO outbox (event_id, event_type, ordering_key, payload, created_at) ");
-    q.push_values(live.iter().map(|&i| &group[i]), |mut row, job| {
-        row.push_bind(job.event.event_id.to_string())
-            .push_bind(job.event.event_type.clone())
-            .push_bind(job.event.ordering_key.clone())
-            .push_bind(job.event.payload.to_string())
-            .push_bind(ts(job.attempt.created_at));
-    });
-    q.build().execute(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(results.into_iter().map(|r| r.expect("every job answered")).collect())
+    q.build().execute(&mut **tx).await?;
+    Ok(())
 }

@@ -168,6 +168,28 @@ impl TestApp {
     }
 }
 
+/// The JSON error shape every 4xx/5xx has.
+pub fn assert_error_shape(body: &Value, status: u16) {
+    assert_eq!(body["statusCode"], status, "{body}");
+    assert!(body["code"].as_str().is_some_and(|c| !c.is_empty()), "{body}");
+    assert!(body["message"].as_str().is_some(), "{body}");
+    assert!(body["traceId"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
+}
+
+/// Polls an attempt's status until it is CLASSIFIED (or fails after `within`).
+pub async fn await_classified(app: &TestApp, id: &str, token: &str, within: Duration) -> Value {
+    let start = std::time::Instant::now();
+    loop {
+        let (status, body) = app.get(&format!("/attempts/{id}/status"), token).await;
+        assert_eq!(status, 200, "{body}");
+        if body["status"] == "CLASSIFIED" {
+            return body;
+        }
+        assert!(start.elapsed() < within, "still {body} after {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The spec's example body, for a given student.
 pub fn spec_example(student: &str) -> Value {
     serde_json::json!({
