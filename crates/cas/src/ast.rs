@@ -23,6 +23,8 @@ pub enum Expr {
     Pow(Box<Expr>, Box<Expr>),
     /// `\sqrt[index]{radicand}`; plain `\sqrt{}` has index 2.
     Root(Box<Expr>, Box<Expr>),
+    /// `a\%`, that is `a/100`; kept as written so that steps read "15% of 200".
+    Percent(Box<Expr>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -70,6 +72,8 @@ pub enum Statement {
     EmptySet,
     /// `\mathbb{R}`: the answer "every real number".
     AllReals,
+    /// Equations to hold together, e.g. `x + y = 5 \\ x - y = 1`; each is a `Relation`.
+    System(Vec<Statement>),
 }
 
 impl Expr {
@@ -92,7 +96,7 @@ impl Expr {
                     out.push(*c)
                 }
             }
-            Expr::Neg(a) => a.collect_vars(out),
+            Expr::Neg(a) | Expr::Percent(a) => a.collect_vars(out),
             Expr::Add(a, b)
             | Expr::Sub(a, b)
             | Expr::PlusMinus(a, b)
@@ -112,7 +116,7 @@ impl Expr {
             Expr::Mul(..) | Expr::Div(..) => 2,
             Expr::Neg(_) => 3,
             Expr::Num(r) if r.is_negative() => 3,
-            Expr::Pow(..) => 4,
+            Expr::Pow(..) | Expr::Percent(_) => 4,
             Expr::Num(r) if !r.is_integer() => 4,
             Expr::Num(_) | Expr::Var(_) | Expr::Root(..) => 5,
         }
@@ -171,6 +175,10 @@ impl fmt::Display for Expr {
                 write!(f, "^")?;
                 child(f, b, 5, true)
             }
+            Expr::Percent(a) => {
+                child(f, a, 5, false)?;
+                write!(f, "%")
+            }
             Expr::Root(n, a) => {
                 if **n != Expr::num(2) {
                     write!(f, "root[{n}]")?;
@@ -190,6 +198,15 @@ impl fmt::Display for Statement {
             Statement::Relation { lhs, op, rhs } => write!(f, "{lhs} {} {rhs}", op.symbol()),
             Statement::EmptySet => write!(f, "∅"),
             Statement::AllReals => write!(f, "ℝ"),
+            Statement::System(eqs) => {
+                for (k, e) in eqs.iter().enumerate() {
+                    if k > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{e}")?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::eval::root_index;
 use crate::number::{Rational, split_square_big};
 use crate::parser::parse_list;
 use crate::poly::Poly;
+use crate::solve::system::line_of;
 use crate::solve::{Answer, solve};
 
 /// Most values a single answer may expand to through `\pm`.
@@ -41,6 +42,17 @@ pub fn check(problem: &str, answer: &str) -> Result<Verdict, CasError> {
         expected: expected.clone(),
         feedback,
     };
+    // `(2,3)` for a point: with one comma and no semicolon, the comma separates the
+    // coordinates rather than marking decimals (write `(2,5; 3)` for a decimal coordinate).
+    let spaced;
+    let answer =
+        if matches!(solution.answer, Answer::Point { .. }) && !answer.contains(';') && answer.matches(',').count() == 1
+        {
+            spaced = answer.replace(',', ", ");
+            spaced.as_str()
+        } else {
+            answer
+        };
     let statements = match parse_list(answer) {
         Ok(s) => s,
         Err(e) => return Ok(verdict(false, format!("could not read the answer: {e}"))),
@@ -135,6 +147,105 @@ fn compare(expected: &Answer, statements: &[Statement]) -> Result<(), String> {
             Statement::EmptySet => Ok(()),
             _ => Err("there is no solution".into()),
         },
+        Answer::AllRealsExcept { var, excluded } => {
+            let ex: Vec<String> = excluded.iter().map(|z| format!("{var} = {z}")).collect();
+            Err(format!("every number except {} is a solution", ex.join(" and ")))
+        }
+        Answer::Point { vars, values } => compare_point(vars, values, statements),
+        Answer::SystemNoSolution { .. } => match single()? {
+            Statement::EmptySet => Ok(()),
+            _ => Err("the system has no solution: its equations contradict each other".into()),
+        },
+        Answer::SystemInfinite { vars, coeffs, rhs } => {
+            let wrong = || {
+                Err(Answer::SystemInfinite {
+                    vars: vars.clone(),
+                    coeffs: coeffs.clone(),
+                    rhs: rhs.clone(),
+                }
+                .to_string())
+            };
+            match single()? {
+                Statement::AllReals => Ok(()),
+                // `y = 5 - x` or `x + y = 5`: the same line.
+                Statement::Relation {
+                    lhs,
+                    op: RelOp::Eq,
+                    rhs: r,
+                } => match line_of(lhs, r, vars) {
+                    Ok((c, k)) if c == *coeffs && k == *rhs => Ok(()),
+                    _ => wrong(),
+                },
+                _ => wrong(),
+            }
+        }
+    }
+}
+
+/// A system's unique solution: `x = 2, y = 3` in any order, or the bare values `(2, 3)` /
+/// `2, 3` in the order of the variables (alphabetical).
+fn compare_point(vars: &[char], want: &[Rational], statements: &[Statement]) -> Result<(), String> {
+    let names: Vec<String> = vars.iter().map(char::to_string).collect();
+    let hint = format!(
+        "write the answer as {} or as the point ({})",
+        names.iter().map(|v| format!("{v} = …")).collect::<Vec<_>>().join(", "),
+        names.join(", ")
+    );
+    let one_value = |e: &Expr| -> Result<QVal, String> {
+        if let Some(v) = e.variables().first() {
+            return Err(format!("a value must be a number, not contain {v}"));
+        }
+        match values(e)?.as_slice() {
+            [v] => Ok(v.clone()),
+            _ => Err("give one value for each variable".into()),
+        }
+    };
+    let mut got: Vec<Option<QVal>> = vec![None; vars.len()];
+    if statements.iter().all(|s| matches!(s, Statement::Expr(_))) {
+        if statements.len() != vars.len() {
+            return Err(format!("expected {} values: {hint}", vars.len()));
+        }
+        for (k, s) in statements.iter().enumerate() {
+            if let Statement::Expr(e) = s {
+                got[k] = Some(one_value(e)?);
+            }
+        }
+    } else {
+        for s in statements {
+            let (v, e) = match s {
+                Statement::Relation {
+                    lhs: Expr::Var(v),
+                    op: RelOp::Eq,
+                    rhs,
+                } if vars.contains(v) => (*v, rhs),
+                Statement::Relation {
+                    lhs,
+                    op: RelOp::Eq,
+                    rhs: Expr::Var(v),
+                } if vars.contains(v) => (*v, lhs),
+                _ => return Err(hint),
+            };
+            let k = vars.iter().position(|x| *x == v).unwrap_or(0);
+            if got[k].is_some() {
+                return Err(format!("{v} is given twice"));
+            }
+            got[k] = Some(one_value(e)?);
+        }
+    }
+    if let Some(k) = got.iter().position(Option::is_none) {
+        return Err(format!("give a value for {}", vars[k]));
+    }
+    let wrong: Vec<String> = vars
+        .iter()
+        .zip(want)
+        .zip(&got)
+        .filter(|((_, w), g)| g.as_ref() != Some(&QVal::rational((*w).clone())))
+        .map(|((v, _), _)| v.to_string())
+        .collect();
+    match wrong.as_slice() {
+        [] => Ok(()),
+        [v] => Err(format!("the value of {v} is not correct")),
+        _ => Err(format!("the values of {} are not correct", wrong.join(" and "))),
     }
 }
 
@@ -346,6 +457,10 @@ fn eval_q(e: &Expr) -> Result<Vec<QVal>, MathError> {
         Expr::Num(r) => Ok(vec![QVal::rational(r.clone())]),
         Expr::Var(c) => Err(MathError::Unsupported(format!("no value for the variable {c}"))),
         Expr::Neg(a) => eval_q(a)?.iter().map(QVal::neg).collect(),
+        Expr::Percent(a) => {
+            let hundredth = QVal::rational(Rational::new(1, 100)?);
+            eval_q(a)?.iter().map(|x| x.mul(&hundredth)).collect()
+        }
         Expr::Add(a, b) => bin(a, b, &|x, y| Ok(vec![x.add(y)?])),
         Expr::Sub(a, b) => bin(a, b, &|x, y| Ok(vec![x.add(&y.neg()?)?])),
         Expr::PlusMinus(a, b) => bin(a, b, &|x, y| Ok(vec![x.add(y)?, x.add(&y.neg()?)?])),

@@ -8,6 +8,8 @@ use crate::ast::Expr;
 use crate::error::MathError;
 use crate::number::Rational;
 
+const HUNDRED: Rational = Rational::integer(100);
+
 /// Largest root index we try to take exactly.
 const MAX_ROOT_INDEX: i128 = 64;
 
@@ -17,6 +19,7 @@ pub fn eval_with(e: &Expr, env: &dyn Fn(char) -> Option<Rational>) -> Result<Rat
         Expr::Num(r) => Ok(r.clone()),
         Expr::Var(c) => env(*c).ok_or_else(|| MathError::Unsupported(format!("no value for the variable {c}"))),
         Expr::Neg(a) => eval_with(a, env)?.checked_neg(),
+        Expr::Percent(a) => eval_with(a, env)?.checked_div(HUNDRED),
         Expr::Add(a, b)
         | Expr::Sub(a, b)
         | Expr::PlusMinus(a, b)
@@ -54,7 +57,9 @@ fn apply(op: &Expr, a: Rational, b: Rational) -> Result<Rational, MathError> {
             b.nth_root(n).ok_or_else(|| MathError::Irrational(op.to_string()))
         }
         Expr::PlusMinus(..) => Err(MathError::Unsupported("± has two values".into())),
-        Expr::Num(_) | Expr::Var(_) | Expr::Neg(_) => unreachable!("apply is only called on binary nodes"),
+        Expr::Num(_) | Expr::Var(_) | Expr::Neg(_) | Expr::Percent(_) => {
+            unreachable!("apply is only called on binary nodes")
+        }
     }
 }
 
@@ -79,6 +84,7 @@ fn fold_negatives(e: &mut Expr) {
             fold_negatives(a);
             fold_negatives(b);
         }
+        Expr::Percent(a) => fold_negatives(a),
         Expr::Num(_) | Expr::Var(_) => {}
     }
 }
@@ -88,7 +94,22 @@ type Rebuild = fn(Box<Expr>, Box<Expr>) -> Expr;
 
 /// Performs the leftmost innermost operation. `None` when `e` is already a number.
 fn reduce_once(e: &Expr) -> Result<Option<(Expr, String)>, MathError> {
+    if let Expr::Mul(p, b) = e
+        && let Expr::Percent(a) = &**p
+    {
+        return percent_of(a, b);
+    }
     let (a, b, rebuild): (&Expr, &Expr, Rebuild) = match e {
+        Expr::Percent(a) => {
+            return Ok(match reduce_once(a)? {
+                Some((a2, d)) => Some((Expr::Percent(Box::new(a2)), d)),
+                None => {
+                    let v = evaluate(e)?;
+                    let desc = format!("{e} = {a}/100 = {v}");
+                    Some((Expr::Num(v), desc))
+                }
+            });
+        }
         Expr::Num(_) => return Ok(None),
         Expr::Var(c) => return Err(MathError::Unsupported(format!("no value for the variable {c}"))),
         Expr::Neg(a) => {
@@ -112,6 +133,30 @@ fn reduce_once(e: &Expr) -> Result<Option<(Expr, String)>, MathError> {
         return Ok(Some((rebuild(Box::new(a.clone()), Box::new(b2)), d)));
     }
     compute(e, a, b).map(Some)
+}
+
+/// `a% · b`, the way a teacher says it: "15% of 200 = 15 · 200 / 100 = 30", after reducing
+/// `a` and `b` to numbers.
+fn percent_of(a: &Expr, b: &Expr) -> Result<Option<(Expr, String)>, MathError> {
+    let rebuild = |a: Expr, b: Expr| Expr::Mul(Box::new(Expr::Percent(Box::new(a))), Box::new(b));
+    if let Some((a2, d)) = reduce_once(a)? {
+        return Ok(Some((rebuild(a2, b.clone()), d)));
+    }
+    if let Some((b2, d)) = reduce_once(b)? {
+        return Ok(Some((rebuild(a.clone(), b2), d)));
+    }
+    let (Expr::Num(x), Expr::Num(y)) = (a, b) else {
+        unreachable!("both operands are reduced to numbers")
+    };
+    let v = x.checked_mul(y)?.checked_div(HUNDRED)?;
+    let desc = format!(
+        "{} of {} = {} · {} / 100 = {v}",
+        Expr::Percent(Box::new(a.clone())),
+        b,
+        a,
+        b
+    );
+    Ok(Some((Expr::Num(v), desc)))
 }
 
 /// The operation at `e` once both operands are numbers; out of line to keep the

@@ -34,6 +34,12 @@ pub enum Tok {
     Ge,
     Comma,
     Semicolon,
+    /// `\\`: a new row, which separates the equations of a system.
+    RowSep,
+    /// `%`, `\%`: the postfix percent sign.
+    Percent,
+    /// `de`, `del`, `of` right after a percent sign (`15\% de 200`): "of" means times.
+    Of,
     /// `\text{o}`, `\text{or}`, `\lor`, `\vee`: separates alternatives in an answer.
     Or,
     /// `\emptyset`, `\varnothing`, `∅`: "no solution".
@@ -126,16 +132,44 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
             '√' => simple(Tok::Sqrt),
             ',' => simple(Tok::Comma),
             ';' => simple(Tok::Semicolon),
+            // Column separators of `cases` and `array` carry no meaning here.
+            '&' => None,
+            '%' => {
+                out.push(Token {
+                    tok: Tok::Percent,
+                    pos: start,
+                });
+                i = lex_of(input, i + 1, &mut out);
+                continue;
+            }
             '\\' => {
                 let mut j = i + 1;
                 while j < bytes.len() && bytes[j].is_ascii_alphabetic() {
                     j += 1;
                 }
                 if j == i + 1 {
-                    // Control symbols: `\,` `\;` `\!` `\ ` are spacing; `\{` `\}` are braces of a set.
+                    // Control symbols: `\,` `\;` `\!` `\ ` are spacing; `\{` `\}` are braces of a set;
+                    // `\\` ends a row; `\%` is the percent sign (a bare `%` starts a comment in
+                    // LaTeX, but students type it too).
                     match bytes.get(j) {
                         Some(b',' | b';' | b'!' | b' ' | b':') => {
                             i = j + 1;
+                            continue;
+                        }
+                        Some(b'\\') => {
+                            i = j + 1;
+                            out.push(Token {
+                                tok: Tok::RowSep,
+                                pos: start,
+                            });
+                            continue;
+                        }
+                        Some(b'%') => {
+                            out.push(Token {
+                                tok: Tok::Percent,
+                                pos: start,
+                            });
+                            i = lex_of(input, j + 1, &mut out);
                             continue;
                         }
                         Some(b'{') => {
@@ -165,8 +199,30 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                 let name = &input[i + 1..j];
                 i = j;
                 let tok = match name {
-                    // `\left(` and `\right)`: the delimiter that follows is an ordinary token.
-                    "left" | "right" | "displaystyle" | "quad" | "qquad" => continue,
+                    // `\left(` and `\right)`: the delimiter that follows is an ordinary token,
+                    // except the invisible `.` and the brace that opens a system
+                    // (`\left\{ \begin{array}{l} ... \end{array} \right.`).
+                    "left" | "right" => {
+                        let rest = input[i..].trim_start();
+                        let skip = if rest.starts_with('.') {
+                            1
+                        } else if name == "left"
+                            && rest.starts_with("\\{")
+                            && rest[2..].trim_start().starts_with("\\begin")
+                        {
+                            2
+                        } else {
+                            0
+                        };
+                        i = input.len() - rest.len() + skip;
+                        continue;
+                    }
+                    "displaystyle" | "quad" | "qquad" => continue,
+                    // Environments that lay out a system: the rows are what matters.
+                    "begin" | "end" => {
+                        i = lex_environment(input, i, name == "begin")?;
+                        continue;
+                    }
                     "cdot" | "times" | "ast" => Tok::Times,
                     "div" => Tok::Divide,
                     "frac" | "dfrac" | "tfrac" => Tok::Frac,
@@ -194,9 +250,12 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                         continue;
                     }
                     "text" | "mathrm" | "textrm" | "mbox" => {
-                        let (tok, next) = lex_text(input, i, start)?;
+                        let after_percent = out.last().is_some_and(|t| t.tok == Tok::Percent);
+                        let (tok, next) = lex_text(input, i, after_percent)?;
                         i = next;
-                        out.push(Token { tok, pos: start });
+                        if let Some(tok) = tok {
+                            out.push(Token { tok, pos: start });
+                        }
                         continue;
                     }
                     _ => {
@@ -223,8 +282,46 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
     Ok(out)
 }
 
-/// `\text{ o }` and friends: only the words for "or" are meaningful here.
-fn lex_text(input: &str, mut i: usize, start: usize) -> Result<(Tok, usize), ParseError> {
+/// After a percent sign, the words `de`, `del` (Spanish) and `of` mean "of", that is times:
+/// `15\% de 200`. Returns where lexing goes on.
+fn lex_of(input: &str, i: usize, out: &mut Vec<Token>) -> usize {
+    let rest = input[i..].trim_start();
+    let at = input.len() - rest.len();
+    for word in ["del", "de", "of"] {
+        if let Some(after) = rest.strip_prefix(word)
+            && !after.starts_with(|c: char| c.is_ascii_alphabetic())
+        {
+            out.push(Token { tok: Tok::Of, pos: at });
+            return at + word.len();
+        }
+    }
+    i
+}
+
+/// Environments a system may be written in. `array` and `tabular` take a column
+/// specification (`{ll}`), skipped with the name.
+const ENVIRONMENTS: &[&str] = &[
+    "cases", "array", "aligned", "align", "align*", "gathered", "split", "rcases",
+];
+
+/// `\begin{name}` / `\end{name}`, from just after the command; returns where lexing goes on.
+fn lex_environment(input: &str, i: usize, begin: bool) -> Result<usize, ParseError> {
+    let (name, mut next) = brace_group(input, i)?;
+    if !ENVIRONMENTS.contains(&name.trim()) {
+        return Err(ParseError::Expected {
+            pos: i,
+            expected: "{cases}, {array} or {aligned}".into(),
+        });
+    }
+    if begin && name.trim() == "array" {
+        next = brace_group(input, next)?.1;
+    }
+    Ok(next)
+}
+
+/// The text of a `{...}` group (no nesting) that starts at `i` after optional spaces, and
+/// the position after its `}`.
+fn brace_group(input: &str, mut i: usize) -> Result<(&str, usize), ParseError> {
     let bytes = input.as_bytes();
     while i < bytes.len() && bytes[i] == b' ' {
         i += 1;
@@ -241,12 +338,28 @@ fn lex_text(input: &str, mut i: usize, start: usize) -> Result<(Tok, usize), Par
             expected: "'}'".into(),
         });
     };
-    let word = input[i + 1..i + close].trim().to_lowercase();
-    match word.as_str() {
-        "o" | "or" | "ou" | "oder" | "of" => Ok((Tok::Or, i + close + 1)),
-        _ => Err(ParseError::Expected {
-            pos: start,
-            expected: "\\text{o} or \\text{or}".into(),
-        }),
-    }
+    Ok((&input[i + 1..i + close], i + close + 1))
+}
+
+/// `\text{...}`: words for "or" separate alternatives (`x = 2 \text{ o } x = 3`), words for
+/// "and" separate the values of a system (`x = 2 \text{ y } y = 3`), `de`/`of` after a
+/// percent sign mean times, "no solution" and "infinitely many" are the answers they say;
+/// any other text (units, "Respuesta:") is ignored.
+fn lex_text(input: &str, i: usize, after_percent: bool) -> Result<(Option<Tok>, usize), ParseError> {
+    let (text, next) = brace_group(input, i)?;
+    let word = text.trim().to_lowercase();
+    let tok = match word.as_str() {
+        "de" | "del" | "of" if after_percent => Some(Tok::Of),
+        "o" | "or" | "ou" | "oder" | "of" => Some(Tok::Or),
+        "y" | "and" | "e" | "et" | "und" => Some(Tok::Comma),
+        w if ["no tiene sol", "sin sol", "no hay sol", "no sol", "ninguna", "no real"]
+            .iter()
+            .any(|p| w.starts_with(p)) =>
+        {
+            Some(Tok::EmptySet)
+        }
+        w if w.contains("infinit") || w.starts_with("todos los") || w.starts_with("all real") => Some(Tok::Reals),
+        _ => None,
+    };
+    Ok((tok, next))
 }

@@ -10,6 +10,7 @@
 use crate::ast::{Expr, RelOp, Statement};
 use crate::error::ParseError;
 use crate::lexer::{Tok, Token, tokenize};
+use crate::number::Rational;
 
 /// Longest accepted input in bytes.
 pub const MAX_INPUT_LEN: usize = 1_000;
@@ -27,7 +28,7 @@ fn height(e: &Expr) -> usize {
         max = max.max(h);
         match e {
             Expr::Num(_) | Expr::Var(_) => {}
-            Expr::Neg(a) => stack.push((a, h + 1)),
+            Expr::Neg(a) | Expr::Percent(a) => stack.push((a, h + 1)),
             Expr::Add(a, b)
             | Expr::Sub(a, b)
             | Expr::PlusMinus(a, b)
@@ -50,12 +51,48 @@ fn check_height(e: &Expr) -> Result<(), ParseError> {
     Ok(())
 }
 
-/// Parses one statement: an expression (`3 + 4 \cdot 2`) or a relation (`2x+3=11`, `x \ge 4`).
+/// Most equations in a system.
+pub const MAX_SYSTEM_LEN: usize = 8;
+
+/// Parses one statement: an expression (`3 + 4 \cdot 2`), a relation (`2x+3=11`,
+/// `x \ge 4`), or a system of relations separated by `\\`, `,` or `;`
+/// (`x + y = 5 \\ x - y = 1`, also inside `\begin{cases} ... \end{cases}`).
 pub fn parse(input: &str) -> Result<Statement, ParseError> {
     let mut p = Parser::new(input)?;
-    let s = p.statement()?;
+    let first = p.statement()?;
+    if matches!(first, Statement::Relation { .. }) && p.at_separator() {
+        let mut equations = vec![first];
+        while p.at_separator() {
+            p.next();
+            // A trailing `\\` before `\end{cases}` is common.
+            if *p.peek() == Tok::Eof {
+                break;
+            }
+            let pos = p.pos();
+            let s = p.statement()?;
+            if !matches!(s, Statement::Relation { .. }) {
+                return Err(ParseError::Expected {
+                    pos,
+                    expected: "an equation".into(),
+                });
+            }
+            if equations.len() == MAX_SYSTEM_LEN {
+                return Err(ParseError::Expected {
+                    pos,
+                    expected: format!("at most {MAX_SYSTEM_LEN} equations"),
+                });
+            }
+            equations.push(s);
+        }
+        p.expect_end()?;
+        return Ok(if equations.len() == 1 {
+            equations.remove(0)
+        } else {
+            Statement::System(equations)
+        });
+    }
     p.expect_end()?;
-    Ok(s)
+    Ok(first)
 }
 
 /// Parses an expression; a relation is an error.
@@ -68,26 +105,39 @@ pub fn parse_expr(input: &str) -> Result<Expr, ParseError> {
 }
 
 /// Parses an answer that may list several statements: `x=2, x=3`, `x = 3 \text{ o } x = 2`,
-/// `2; 3`. Note that `2,3` (no space) is the decimal 2.3.
+/// `2; 3`, `x = 2 \\ y = 3`, `x = 2 \text{ y } y = 3`, `(2, 3)` (a point: its coordinates
+/// are listed as expressions). Note that `2,3` (no space) is the decimal 2.3.
 pub fn parse_list(input: &str) -> Result<Vec<Statement>, ParseError> {
     let mut p = Parser::new(input)?;
-    let mut out = vec![p.statement()?];
-    while matches!(p.peek(), Tok::Comma | Tok::Semicolon | Tok::Or) {
+    // `(2, 3)`: the parentheses of a point group nothing; read the coordinates.
+    let point = *p.peek() == Tok::LParen && p.is_point();
+    if point {
         p.next();
+    }
+    let mut out = vec![p.statement()?];
+    while p.at_separator() || *p.peek() == Tok::Or {
+        p.next();
+        if *p.peek() == Tok::Eof || (point && *p.peek() == Tok::RParen) {
+            break;
+        }
         out.push(p.statement()?);
+    }
+    if point {
+        p.expect(Tok::RParen, "')'")?;
     }
     p.expect_end()?;
     Ok(out)
 }
 
-struct Parser {
+struct Parser<'a> {
+    src: &'a str,
     toks: Vec<Token>,
     i: usize,
     depth: usize,
 }
 
-impl Parser {
-    fn new(input: &str) -> Result<Self, ParseError> {
+impl<'a> Parser<'a> {
+    fn new(input: &'a str) -> Result<Self, ParseError> {
         if input.len() > MAX_INPUT_LEN {
             return Err(ParseError::TooLong {
                 len: input.len(),
@@ -95,6 +145,7 @@ impl Parser {
             });
         }
         Ok(Parser {
+            src: input,
             toks: tokenize(input)?,
             i: 0,
             depth: 0,
@@ -139,6 +190,77 @@ impl Parser {
         } else {
             self.err("an operator or the end of the input")
         }
+    }
+
+    fn at_separator(&self) -> bool {
+        matches!(self.peek(), Tok::Comma | Tok::Semicolon | Tok::RowSep)
+    }
+
+    /// Whether the `(` here opens a point `(a, b)`: a top-level comma or semicolon before its
+    /// matching `)`, which closes the input.
+    fn is_point(&self) -> bool {
+        let mut level = 0usize;
+        let mut comma = false;
+        for (k, t) in self.toks.iter().enumerate().skip(self.i) {
+            match t.tok {
+                Tok::LParen | Tok::LBracket | Tok::LBrace => level += 1,
+                Tok::RParen | Tok::RBracket | Tok::RBrace => {
+                    level = level.saturating_sub(1);
+                    if level == 0 {
+                        return comma
+                            && t.tok == Tok::RParen
+                            && self.toks.get(k + 1).is_some_and(|n| n.tok == Tok::Eof);
+                    }
+                }
+                Tok::Comma | Tok::Semicolon if level == 1 => comma = true,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// The digits of the integer literal at token `k`, if it is one (`12`, not `1,5` or `.5`).
+    fn integer_literal(&self, k: usize) -> Option<&'a str> {
+        let t = self.toks.get(k)?;
+        if !matches!(t.tok, Tok::Num(_)) {
+            return None;
+        }
+        let rest = &self.src[t.pos..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let b = rest.as_bytes();
+        let decimal = b.len() > digits + 1 && matches!(b[digits], b'.' | b',') && b[digits + 1].is_ascii_digit();
+        (digits > 0 && !decimal).then(|| &rest[..digits])
+    }
+
+    /// TeX reads an unbraced argument as one character, so `\frac12` is 1/2: split the
+    /// integer literal here into its first digit and the rest.
+    fn split_first_digit(&mut self) {
+        let Some(digits) = self.integer_literal(self.i) else {
+            return;
+        };
+        if digits.len() < 2 {
+            return;
+        }
+        let pos = self.toks[self.i].pos;
+        let value = |d: &str| Rational::from_decimal(d, "").unwrap_or(Rational::ZERO);
+        let (first, rest) = digits.split_at(1);
+        self.toks[self.i].tok = Tok::Num(value(first));
+        self.toks.insert(
+            self.i + 1,
+            Token {
+                tok: Tok::Num(value(rest)),
+                pos: pos + 1,
+            },
+        );
+    }
+
+    /// A `%` after a factor: `15\%` is 15/100.
+    fn percent(&mut self, e: Expr) -> Expr {
+        if *self.peek() == Tok::Percent {
+            self.next();
+            return Expr::Percent(Box::new(e));
+        }
+        e
     }
 
     fn enter(&mut self) -> Result<(), ParseError> {
@@ -200,21 +322,25 @@ impl Parser {
     }
 
     fn term(&mut self) -> Result<Expr, ParseError> {
-        let mut lhs = self.unary()?;
+        let first = self.unary()?;
+        let mut lhs = self.percent(first);
         loop {
             match self.peek() {
-                Tok::Times => {
+                Tok::Times | Tok::Of => {
                     self.next();
-                    lhs = Expr::Mul(Box::new(lhs), Box::new(self.unary()?));
+                    let rhs = self.unary()?;
+                    lhs = Expr::Mul(Box::new(lhs), Box::new(self.percent(rhs)));
                 }
                 Tok::Divide => {
                     self.next();
-                    lhs = Expr::Div(Box::new(lhs), Box::new(self.unary()?));
+                    let rhs = self.unary()?;
+                    lhs = Expr::Div(Box::new(lhs), Box::new(self.percent(rhs)));
                 }
                 // Implicit multiplication: `2x`, `3(x+1)`, `x\sqrt{2}`. A number right after
                 // something else (`x2`, `2 3`) is rejected as almost certainly a typo.
                 Tok::Var(_) | Tok::LParen | Tok::Frac | Tok::Sqrt | Tok::LBrace => {
-                    lhs = Expr::Mul(Box::new(lhs), Box::new(self.power()?));
+                    let rhs = self.power()?;
+                    lhs = Expr::Mul(Box::new(lhs), Box::new(self.percent(rhs)));
                 }
                 _ => break,
             }
@@ -279,10 +405,56 @@ impl Parser {
         }
     }
 
+    /// `\frac{a}{b}`, from the `\frac` token.
+    fn frac(&mut self) -> Result<Expr, ParseError> {
+        self.next();
+        let mut args = Vec::with_capacity(2);
+        for _ in 0..2 {
+            if *self.peek() == Tok::Eof {
+                return self.err("'{'");
+            }
+            self.split_first_digit();
+            args.push(self.argument()?);
+        }
+        let den = args.pop().unwrap_or(Expr::num(1));
+        let num = args.pop().unwrap_or(Expr::num(1));
+        Ok(Expr::Div(Box::new(num), Box::new(den)))
+    }
+
+    /// `2\frac{1}{2}` is the mixed number 5/2 when an integer literal is followed by a proper
+    /// fraction of integer literals; otherwise (`2\frac{x}{2}`, `2\frac{3}{2}`) the `\frac`
+    /// is left to implicit multiplication.
+    fn mixed_number(&mut self, whole: &Rational) -> Result<Option<Expr>, ParseError> {
+        let save = self.i;
+        let frac = self.frac()?;
+        if let Expr::Div(n, d) = &frac
+            && let (Expr::Num(n), Expr::Num(d)) = (&**n, &**d)
+            && n.is_integer()
+            && n.is_positive()
+            && n < d
+        {
+            let value = whole.checked_add(n.checked_div(d).map_err(|_| self.too_large(save))?);
+            return Ok(Some(Expr::Num(value.map_err(|_| self.too_large(save))?)));
+        }
+        self.i = save;
+        Ok(None)
+    }
+
+    fn too_large(&self, k: usize) -> ParseError {
+        ParseError::NumberTooLarge { pos: self.toks[k].pos }
+    }
+
     fn primary(&mut self) -> Result<Expr, ParseError> {
         match self.peek().clone() {
             Tok::Num(r) => {
+                let k = self.i;
                 self.next();
+                if *self.peek() == Tok::Frac
+                    && self.integer_literal(k).is_some()
+                    && let Some(mixed) = self.mixed_number(&r)?
+                {
+                    return Ok(mixed);
+                }
                 Ok(Expr::Num(r))
             }
             Tok::Var(c) => {
@@ -302,18 +474,7 @@ impl Parser {
                 Ok(e)
             }
             Tok::LBrace => self.argument(),
-            Tok::Frac => {
-                self.next();
-                if *self.peek() == Tok::Eof {
-                    return self.err("'{'");
-                }
-                let num = self.argument()?;
-                if *self.peek() == Tok::Eof {
-                    return self.err("'{'");
-                }
-                let den = self.argument()?;
-                Ok(Expr::Div(Box::new(num), Box::new(den)))
-            }
+            Tok::Frac => self.frac(),
             Tok::Sqrt => {
                 self.next();
                 let index = if *self.peek() == Tok::LBracket {

@@ -143,6 +143,7 @@ impl Poly {
             Expr::Num(r) => Ok(Poly::constant(r.clone())),
             Expr::Var(c) => Ok(Poly::var(*c)),
             Expr::Neg(a) => Poly::from_expr(a)?.neg(),
+            Expr::Percent(a) => Poly::from_expr(a)?.scale(Rational::new(1, 100)?),
             Expr::Add(a, b)
             | Expr::Sub(a, b)
             | Expr::PlusMinus(a, b)
@@ -209,7 +210,9 @@ impl Poly {
                     None => Err(MathError::Irrational(e.to_string())),
                 }
             }
-            Expr::Num(_) | Expr::Var(_) | Expr::Neg(_) => unreachable!("combine is only called on binary nodes"),
+            Expr::Num(_) | Expr::Var(_) | Expr::Neg(_) | Expr::Percent(_) => {
+                unreachable!("combine is only called on binary nodes")
+            }
         }
     }
 }

@@ -19,6 +19,11 @@ use crate::number::{Rational, split_square_big};
 use crate::parser::parse;
 use crate::poly::{Poly, term_text};
 
+mod rational;
+pub(crate) mod system;
+
+use system::solve_system;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SolutionKind {
@@ -31,6 +36,14 @@ pub enum SolutionKind {
     QuadraticEquation,
     /// An equation or inequality whose variable cancels out.
     Degenerate,
+    /// Two linear equations in two variables.
+    LinearSystem,
+    /// `a/b = c/d` (also `a:b = c:d`), solved by cross-multiplying.
+    Proportion,
+    /// An equation with the variable in a denominator, other than a proportion.
+    RationalEquation,
+    /// A computation or an equation with a percent sign (`15\% de 200`, `x\% \cdot 80 = 20`).
+    Percentage,
 }
 
 /// The pair of numbers `center ± coeff·√radicand`, with `coeff > 0` and `radicand > 1`
@@ -102,6 +115,29 @@ pub enum Answer {
     NoSolution {
         var: char,
     },
+    /// Every number except those making a denominator zero (`\frac{2x}{x} = 2`).
+    AllRealsExcept {
+        var: char,
+        excluded: Vec<Rational>,
+    },
+    /// The unique solution of a system: `values[k]` is the value of `vars[k]`; the variables
+    /// are in alphabetical order, as a point `(x, y)` lists them.
+    Point {
+        vars: Vec<char>,
+        values: Vec<Rational>,
+    },
+    /// A system whose equations contradict each other.
+    SystemNoSolution {
+        vars: Vec<char>,
+    },
+    /// A system whose equations are the same line `coeffs · vars = rhs` (coefficients
+    /// integers, coprime, the first non-zero one positive); every point of it is a solution.
+    /// All coefficients zero means every pair of numbers.
+    SystemInfinite {
+        vars: Vec<char>,
+        coeffs: Vec<Rational>,
+        rhs: Rational,
+    },
 }
 
 impl fmt::Display for Answer {
@@ -117,6 +153,27 @@ impl fmt::Display for Answer {
             Answer::Inequality { var, op, bound } => write!(f, "{var} {} {bound}", op.symbol()),
             Answer::AllReals { .. } => write!(f, "every real number"),
             Answer::NoSolution { .. } => write!(f, "no solution"),
+            Answer::AllRealsExcept { var, excluded } => {
+                let ex: Vec<String> = excluded.iter().map(|r| format!("{var} ≠ {r}")).collect();
+                write!(f, "every real number with {}", ex.join(" and "))
+            }
+            Answer::Point { vars, values } => {
+                let parts: Vec<String> = vars.iter().zip(values).map(|(v, x)| format!("{v} = {x}")).collect();
+                write!(f, "{}", parts.join(", "))
+            }
+            Answer::SystemNoSolution { .. } => write!(f, "no solution"),
+            Answer::SystemInfinite { vars, coeffs, rhs } => {
+                if coeffs.iter().all(Rational::is_zero) {
+                    let names: Vec<String> = vars.iter().map(char::to_string).collect();
+                    write!(f, "infinitely many solutions: every ({})", names.join(", "))
+                } else {
+                    write!(
+                        f,
+                        "infinitely many solutions: every point with {}",
+                        system::line_text(vars, coeffs, rhs)
+                    )
+                }
+            }
         }
     }
 }
@@ -151,6 +208,7 @@ pub fn solve(problem: &str) -> Result<Solution, CasError> {
     match parse(problem)? {
         Statement::Expr(e) => Ok(solve_expr(&e)?),
         Statement::Relation { lhs, op, rhs } => Ok(solve_relation(&lhs, op, &rhs)?),
+        Statement::System(eqs) => Ok(solve_system(&eqs)?),
         Statement::EmptySet | Statement::AllReals => Err(MathError::Unsupported("nothing to solve".into()).into()),
     }
 }
@@ -158,7 +216,12 @@ pub fn solve(problem: &str) -> Result<Solution, CasError> {
 fn solve_expr(e: &Expr) -> Result<Solution, MathError> {
     if e.variables().is_empty() {
         let (value, steps) = evaluate_with_steps(e)?;
-        return Ok(Solution::new(SolutionKind::Evaluation, Answer::Number { value }, steps));
+        let kind = if has_percent(e) {
+            SolutionKind::Percentage
+        } else {
+            SolutionKind::Evaluation
+        };
+        return Ok(Solution::new(kind, Answer::Number { value }, steps));
     }
     let poly = Poly::from_expr(e)?;
     let mut steps = Vec::new();
@@ -172,7 +235,7 @@ fn solve_expr(e: &Expr) -> Result<Solution, MathError> {
     ))
 }
 
-fn rel(l: &Poly, op: RelOp, r: &Poly) -> String {
+pub(crate) fn rel(l: &Poly, op: RelOp, r: &Poly) -> String {
     format!("{l} {} {r}", op.symbol())
 }
 
@@ -185,25 +248,81 @@ fn paren(r: &Rational) -> String {
     }
 }
 
-fn solve_relation(lhs: &Expr, op: RelOp, rhs: &Expr) -> Result<Solution, MathError> {
+/// Variables of both sides, in order of first appearance.
+pub(crate) fn relation_vars(lhs: &Expr, rhs: &Expr) -> Vec<char> {
     let mut vars = lhs.variables();
     for v in rhs.variables() {
         if !vars.contains(&v) {
             vars.push(v);
         }
     }
-    let var = match vars.as_slice() {
+    vars
+}
+
+fn solve_relation(lhs: &Expr, op: RelOp, rhs: &Expr) -> Result<Solution, MathError> {
+    let var = match relation_vars(lhs, rhs).as_slice() {
         [v] => *v,
         [] => return Err(MathError::Unsupported("a relation without a variable".into())),
         [a, b, ..] => return Err(MathError::MultipleVariables(*a, *b)),
     };
+    if let Some(s) = rational::solve_rational(var, lhs, op, rhs)? {
+        return Ok(s);
+    }
+    let mut s = solve_in(var, lhs, op, rhs, Vec::new())?;
+    if has_percent(lhs) || has_percent(rhs) {
+        s.kind = SolutionKind::Percentage;
+    }
+    Ok(s)
+}
+
+/// Whether `e` contains a percent sign anywhere.
+pub(crate) fn has_percent(e: &Expr) -> bool {
+    match e {
+        Expr::Percent(_) => true,
+        Expr::Num(_) | Expr::Var(_) => false,
+        Expr::Neg(a) => has_percent(a),
+        Expr::Add(a, b)
+        | Expr::Sub(a, b)
+        | Expr::PlusMinus(a, b)
+        | Expr::Mul(a, b)
+        | Expr::Div(a, b)
+        | Expr::Pow(a, b)
+        | Expr::Root(a, b) => has_percent(a) || has_percent(b),
+    }
+}
+
+/// Solves the polynomial relation `lhs op rhs` in `var`, continuing `steps`.
+pub(crate) fn solve_in(
+    var: char,
+    lhs: &Expr,
+    op: RelOp,
+    rhs: &Expr,
+    mut steps: Vec<String>,
+) -> Result<Solution, MathError> {
     let with_var = |p: Poly| Poly { var: Some(var), ..p };
-    let mut l = with_var(Poly::from_expr(lhs)?);
-    let mut r = with_var(Poly::from_expr(rhs)?);
-    let mut steps = Vec::new();
-    if l.to_string() != lhs.to_string() || r.to_string() != rhs.to_string() {
+    let l = with_var(Poly::from_expr(lhs)?);
+    let r = with_var(Poly::from_expr(rhs)?);
+    let as_written = l.to_string() == lhs.to_string() && r.to_string() == rhs.to_string();
+    if !as_written {
         steps.push(format!("expand and collect like terms: {}", rel(&l, op, &r)));
     }
+    let standard = r.is_zero() && l.to_string() == lhs.to_string();
+    solve_polys(var, l, op, r, standard, steps)
+}
+
+/// Solves `l op r` for polynomials already expanded and collected (and shown in `steps`).
+/// `standard` says that `l = 0` is already how the problem reads.
+pub(crate) fn solve_polys(
+    var: char,
+    mut l: Poly,
+    op: RelOp,
+    mut r: Poly,
+    standard: bool,
+    mut steps: Vec<String>,
+) -> Result<Solution, MathError> {
+    let with_var = |p: Poly| Poly { var: Some(var), ..p };
+    l = with_var(l);
+    r = with_var(r);
     let diff = l.sub(&r)?;
     match diff.degree() {
         0 => Ok(degenerate(var, diff.coeff(0), op, steps)),
@@ -216,7 +335,7 @@ fn solve_relation(lhs: &Expr, op: RelOp, rhs: &Expr) -> Result<Solution, MathErr
             }
             linear(var, l, op, r, steps)
         }
-        2 if op == RelOp::Eq => quadratic(var, diff, r.is_zero() && l.to_string() == lhs.to_string(), steps),
+        2 if op == RelOp::Eq => quadratic(var, diff, standard, steps),
         2 => Err(MathError::Unsupported("quadratic inequalities".into())),
         d => Err(MathError::Unsupported(format!("equations of degree {d}"))),
     }
