@@ -318,11 +318,24 @@ fn check_step(
         set.describe(var),
         prev_set.describe(var)
     );
-    let explained = match &prev.statement {
-        Some(st) => {
+    // In a chain `A = B` whose left side is the line before rewritten, the slip is between A
+    // and B: the procedures start from A as the student wrote it.
+    let own_left = match (&single, reading) {
+        (Some(Statement::Relation { lhs, op: RelOp::Eq, .. }), Reading::Expression) => {
+            last_equals(text).map(|at| (Statement::Expr(lhs.clone()), text[..at].to_string()))
+        }
+        _ => None,
+    };
+    let from = match (&own_left, &prev.statement) {
+        (Some((st, t)), _) => Some((st, t.as_str())),
+        (None, Some(st)) => Some((st, prev.text.as_str())),
+        (None, None) => None,
+    };
+    let explained = match from {
+        Some((st, t)) => {
             let start = Start {
                 statement: st,
-                text: &prev.text,
+                text: t,
                 reading,
             };
             explain(&start, prev_set, &set, single.as_ref())
@@ -336,6 +349,16 @@ fn check_step(
         ));
     }
     (mk(StepStatus::NotEquivalent, note), Some(next), explained)
+}
+
+/// Byte position of the last `=` of a step, from its tokens (so that `\\le` or a `=` inside a
+/// command cannot be mistaken for one).
+fn last_equals(text: &str) -> Option<usize> {
+    let toks = crate::lexer::tokenize(text).ok()?;
+    toks.iter()
+        .rev()
+        .find(|t| t.tok == crate::lexer::Tok::Eq)
+        .map(|t| t.pos)
 }
 
 /// Runs every procedure from `start` and ranks those whose output has the set `got`.

@@ -257,6 +257,24 @@ fn order_of_operations() {
 }
 
 #[test]
+fn order_of_operations_inside_a_chain_of_equalities() {
+    // `A = B` with A the line before rewritten: the slip is between A and B.
+    assert_eq!(
+        from_step("10 - 2 \\cdot 3", &["10 - 2 \\cdot 3 = 24"], "24"),
+        (Some(0), "LEFT-TO-RIGHT".into())
+    );
+    assert_eq!(
+        from_step("2 + 6 \\cdot 3 - 4", &["= 2 + 18 - 4", "= 20 - 4 = 16"], "16").0,
+        None,
+        "a correct chain"
+    );
+    assert_eq!(
+        from_step("1 + 12 : 2 \\cdot 3", &["= 1 + 12 : 2 \\cdot 3 = 3"], "3"),
+        (Some(0), "MULTIPLIES-BEFORE-DIVIDING".into())
+    );
+}
+
+#[test]
 fn inequality_not_reversed() {
     assert_eq!(from_answer("-2x > 8", "x > -4"), "INEQUALITY-NOT-REVERSED");
     assert_eq!(from_answer("5 - 3x \\le 11", "x \\le -2"), "INEQUALITY-NOT-REVERSED");
