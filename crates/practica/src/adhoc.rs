@@ -265,7 +265,8 @@ impl AdhocSolver {
         let now = now_micros();
         match cas::assess(&problem, Some(&attempt.student_answer), &steps) {
             Ok(a) => {
-                let topic = catalog.topic(a.topic);
+                // A kind of problem with no topic of its own says nothing about a skill.
+                let topic = catalog.topic(a.topic).filter(|t| t.code != ADHOC_TOPIC);
                 let is_correct = a.is_correct.unwrap_or(false);
                 let steps_parsed = a
                     .steps

@@ -241,6 +241,12 @@ async fn create_attempt(
         .catalog
         .topic(body.topic_code.trim())
         .ok_or_else(|| field_error("topicCode", format!("unknown topic {:?}", body.topic_code)))?;
+    if topic.code == crate::storage::ADHOC_TOPIC {
+        return Err(field_error(
+            "topicCode",
+            "ADHOC is the topic of problems sent to POST /attempts/solve-adhoc, not of exercises",
+        ));
+    }
 
     // A known exercise's stored answer is the truth; the client's is recorded, not trusted.
     let client_expected = number_text(&body.expected_answer);

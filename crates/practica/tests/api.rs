@@ -194,6 +194,7 @@ async fn bad_input_flow(backend: Backend) {
                 .replace("T-SUB-BORROW", "NO-SUCH-TOPIC"),
             422,
         ),
+        (spec_example("stu_x").to_string().replace("T-SUB-BORROW", "ADHOC"), 422),
         (
             spec_example("stu_x")
                 .to_string()
