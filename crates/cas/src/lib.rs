@@ -38,3 +38,8 @@ pub mod equivalence;
 pub mod misconceptions;
 
 pub use assess::{Assessment, Misconception, StepCheck, StepStatus, assess};
+
+#[doc(hidden)]
+pub mod fuzz;
+#[doc(hidden)]
+pub use fuzz::fuzz_one;
