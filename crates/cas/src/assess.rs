@@ -113,6 +113,31 @@ struct Explained {
     wrote: Statement,
 }
 
+/// What a procedure's output must reproduce.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    /// The solutions of the student's step or answer.
+    Set(&'a SolutionSet),
+    /// A system's step: it must hold at the point the buggy procedure reaches.
+    HoldsAt(&'a [Statement], [char; 2]),
+}
+
+impl Target<'_> {
+    fn matches(&self, set: &SolutionSet) -> bool {
+        match (self, set) {
+            (Target::Set(got), _) => *got == set,
+            (Target::HoldsAt(step, vars), SolutionSet::Point(p)) => {
+                equivalence::holds_at(step, *vars, p).unwrap_or(false)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// How likely a random wrong step of a system is to hold at one given wrong point: about as
+/// likely as guessing one small integer.
+const STEP_NOISE: f64 = 1.0 / 200.0;
+
 /// The statement the next step is compared with.
 struct Link {
     statement: Option<Statement>,
@@ -129,17 +154,30 @@ pub fn assess(problem: &str, answer: Option<&str>, steps: &[&str]) -> Result<Ass
     let statement = parse(problem)?;
     let reading = reading_of(&statement);
     let topic = topic_of(&solution, &statement);
-    let correct = reading.and_then(|r| equivalence::of_statement(&statement, r).ok());
+    // The solver's answer is authoritative; the statement's own set covers what it leaves out.
+    let correct = equivalence::of_answer(&solution.answer)
+        .or_else(|| reading.and_then(|r| equivalence::of_statement(&statement, r).ok()));
 
     let mut checks = Vec::with_capacity(steps.len());
     let mut step_candidates: Vec<(usize, Vec<Explained>)> = Vec::new();
+    let problem_link = Link {
+        statement: Some(statement.clone()),
+        text: problem.to_string(),
+        set: correct.clone(),
+    };
     let mut prev = Link {
         statement: Some(statement.clone()),
         text: problem.to_string(),
         set: correct.clone(),
     };
     for (index, raw) in steps.iter().enumerate() {
-        let (check, next, explained) = check_step(index, raw, &prev, reading);
+        // A system's steps are each a consequence of the system, so each is compared with it.
+        let against = if matches!(reading, Some(Reading::System(_))) {
+            &problem_link
+        } else {
+            &prev
+        };
+        let (check, next, explained) = check_step(index, raw, against, reading);
         if check.status == StepStatus::NotEquivalent && !explained.is_empty() {
             step_candidates.push((index, explained));
         }
@@ -182,7 +220,7 @@ pub fn assess(problem: &str, answer: Option<&str>, steps: &[&str]) -> Result<Ass
                 text: problem,
                 reading: reading.unwrap_or(Reading::Expression),
             };
-            explain(&start, correct, got, None)
+            explain(&start, correct, Target::Set(got), None)
         }
         _ => Vec::new(),
     };
@@ -269,6 +307,9 @@ fn check_step(
             Vec::new(),
         );
     };
+    if let Reading::System(vars) = reading {
+        return check_system_step(mk, &statements, prev, vars);
+    }
     let set = match equivalence::of_list(&statements, reading) {
         Ok(s) => s,
         Err(e) => {
@@ -338,7 +379,7 @@ fn check_step(
                 text: t,
                 reading,
             };
-            explain(&start, prev_set, &set, single.as_ref())
+            explain(&start, prev_set, Target::Set(&set), single.as_ref())
         }
         None => Vec::new(),
     };
@@ -349,6 +390,55 @@ fn check_step(
         ));
     }
     (mk(StepStatus::NotEquivalent, note), Some(next), explained)
+}
+
+/// A step of a system: correct when it holds at the solution; a wrong one is explained by the
+/// procedures run on the system.
+fn check_system_step(
+    mk: impl Fn(StepStatus, String) -> StepCheck,
+    statements: &[Statement],
+    problem: &Link,
+    vars: [char; 2],
+) -> (StepCheck, Option<Link>, Vec<Explained>) {
+    let Some(correct @ SolutionSet::Point(point)) = &problem.set else {
+        return (
+            mk(
+                StepStatus::Unchecked,
+                "the system has no unique solution to check against".into(),
+            ),
+            None,
+            Vec::new(),
+        );
+    };
+    match equivalence::holds_at(statements, vars, point) {
+        Err(e) => (
+            mk(StepStatus::Unchecked, format!("cannot check this step: {e}")),
+            None,
+            Vec::new(),
+        ),
+        Ok(true) => (mk(StepStatus::Equivalent, String::new()), None, Vec::new()),
+        Ok(false) => {
+            let mut note = format!("does not hold at the solution {}", correct.describe(vars[0]));
+            let explained = match &problem.statement {
+                Some(st) => {
+                    let start = Start {
+                        statement: st,
+                        text: &problem.text,
+                        reading: Reading::System(vars),
+                    };
+                    explain(&start, correct, Target::HoldsAt(statements, vars), None)
+                }
+                None => Vec::new(),
+            };
+            if let Some(best) = explained.first() {
+                note.push_str(&format!(
+                    "; {} would write {} (confidence {:.2})",
+                    best.procedure.subtag, best.wrote, best.confidence
+                ));
+            }
+            (mk(StepStatus::NotEquivalent, note), None, explained)
+        }
+    }
 }
 
 /// Byte position of the last `=` of a step, from its tokens (so that `\\le` or a `=` inside a
@@ -367,7 +457,12 @@ fn last_equals(text: &str) -> Option<usize> {
 /// procedures whose output has the step's solutions, those whose output also has the step's
 /// shape (the same coefficient of the variable once gathered: `2x = 12` is `5x - 3x = 10 + 2`,
 /// not `x = 6`) are preferred, since every wrong linear step has *some* single solution.
-fn explain(start: &Start<'_>, correct: &SolutionSet, got: &SolutionSet, written: Option<&Statement>) -> Vec<Explained> {
+fn explain(
+    start: &Start<'_>,
+    correct: &SolutionSet,
+    target: Target<'_>,
+    written: Option<&Statement>,
+) -> Vec<Explained> {
     struct Run {
         procedure: &'static Procedure,
         outputs: usize,
@@ -386,7 +481,7 @@ fn explain(start: &Start<'_>, correct: &SolutionSet, got: &SolutionSet, written:
             if set == *correct {
                 continue;
             }
-            if set == *got && !matched.as_ref().is_some_and(|m| m.1) {
+            if target.matches(&set) && !matched.as_ref().is_some_and(|m| m.1) {
                 let same_shape = written_shape.is_none() || shape(&out) == written_shape;
                 matched = Some((out, same_shape));
             }
@@ -404,7 +499,11 @@ fn explain(start: &Start<'_>, correct: &SolutionSet, got: &SolutionSet, written:
     }
     let total_weight: f64 = runs.iter().map(|r| r.procedure.weight).sum();
     let mut out: Vec<Explained> = Vec::new();
-    let mut sum = NOISE_SHARE * noise_likelihood(correct, got);
+    let mut sum = NOISE_SHARE
+        * match target {
+            Target::Set(got) => noise_likelihood(correct, got),
+            Target::HoldsAt(..) => STEP_NOISE,
+        };
     for r in runs {
         let Some((wrote, same_shape)) = r.matched else { continue };
         let shape_factor = if same_shape { 1.0 } else { OTHER_SHAPE };
@@ -507,6 +606,21 @@ fn reading_of(s: &Statement) -> Option<Reading> {
             let v = lhs.variables().first().or(rhs.variables().first()).copied();
             Some(Reading::Relation(v.unwrap_or('x')))
         }
+        Statement::System(eqs) => {
+            let mut vars: Vec<char> = Vec::new();
+            for e in eqs {
+                if let Statement::Relation { lhs, rhs, .. } = e {
+                    vars.extend(lhs.variables());
+                    vars.extend(rhs.variables());
+                }
+            }
+            vars.sort_unstable();
+            vars.dedup();
+            match vars.as_slice() {
+                [u, v] => Some(Reading::System([*u, *v])),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
@@ -532,6 +646,15 @@ fn topic_of(solution: &Solution, statement: &Statement) -> &'static str {
         "ALGEBRA_INEQ_LINEAR"
     } else if matches!(k, SolutionKind::QuadraticEquation) {
         "ALGEBRA_EQ_QUADRATIC"
+    } else if matches!(k, SolutionKind::LinearSystem) {
+        "ALGEBRA_SYSTEM_LINEAR"
+    } else if matches!(k, SolutionKind::Proportion) {
+        "RATIO_PROPORTION"
+    } else if matches!(k, SolutionKind::Percentage) {
+        "RATIO_PERCENT"
+    } else if matches!(k, SolutionKind::RationalEquation) {
+        // Solved by clearing denominators into a linear (or quadratic) equation.
+        "ALGEBRA_EQ_LINEAR"
     } else {
         "ADHOC"
     }
@@ -556,6 +679,11 @@ fn noise_likelihood(correct: &SolutionSet, got: &SolutionSet) -> f64 {
             .unwrap_or(Rational::ZERO),
         SolutionSet::Conjugates(p, q) => abs_max(p, q).clone(),
         SolutionSet::Everything => Rational::ZERO,
+        SolutionSet::Point(vs) => vs
+            .iter()
+            .max_by(|a, b| abs_cmp(a, b))
+            .cloned()
+            .unwrap_or(Rational::ZERO),
     };
     let one = |v: &Rational| value_likelihood(&scale, v);
     match got {
@@ -566,6 +694,7 @@ fn noise_likelihood(correct: &SolutionSet, got: &SolutionSet) -> f64 {
         SolutionSet::Expression(p) => p.coeffs.iter().map(one).product(),
         SolutionSet::Conjugates(p, q) => one(p) * one(q),
         SolutionSet::Everything => 1.0 / 20.0,
+        SolutionSet::Point(vs) => vs.iter().map(one).product(),
     }
 }
 

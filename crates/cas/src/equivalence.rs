@@ -11,8 +11,10 @@
 
 use crate::ast::{Expr, RelOp, Statement};
 use crate::error::MathError;
+use crate::eval::eval_with;
 use crate::number::Rational;
 use crate::poly::Poly;
+use crate::solve::Answer;
 
 /// Most values one statement may stand for through `\pm` (`x = 1 \pm 2`).
 const MAX_PLUS_MINUS: usize = 8;
@@ -27,6 +29,9 @@ pub enum Reading {
     /// Equations and inequalities in `var`: every step must keep the solutions; a bare number
     /// `4` is read as `var = 4`.
     Relation(char),
+    /// A system in two variables (alphabetical): a step is a consequence of the system, so it
+    /// must hold at the system's solution; an answer is a point.
+    System([char; 2]),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +49,8 @@ pub enum SolutionSet {
     Ray(RelOp, Rational),
     /// Every real number.
     Everything,
+    /// The unique solution of a system, values in the order of [`Reading::System`]'s variables.
+    Point(Vec<Rational>),
 }
 
 impl SolutionSet {
@@ -61,13 +68,47 @@ impl SolutionSet {
             SolutionSet::Conjugates(p, q) => format!("the roots of {var}^2 + ({p}){var} + ({q}) = 0"),
             SolutionSet::Ray(op, b) => format!("{var} {} {b}", op.symbol()),
             SolutionSet::Everything => "every real number".into(),
+            SolutionSet::Point(vs) => format!(
+                "({})",
+                vs.iter().map(Rational::to_string).collect::<Vec<_>>().join(", ")
+            ),
         }
     }
+}
+
+/// The set the solver's answer stands for, when it is one of these kinds.
+pub fn of_answer(answer: &Answer) -> Option<SolutionSet> {
+    Some(match answer {
+        Answer::Number { value } => SolutionSet::Value(value.clone()),
+        Answer::Expression { poly } if poly.degree() == 0 => SolutionSet::Value(poly.coeff(0)),
+        Answer::Expression { poly } => SolutionSet::Expression(poly.clone()),
+        Answer::Roots { roots, .. } => SolutionSet::Points(sorted_unique(roots.clone())),
+        Answer::SurdRoots { roots, .. } => {
+            // x = c ± k√m are the roots of x² − 2c·x + (c² − k²m) = 0.
+            let p = Rational::integer(-2).checked_mul(&roots.center).ok()?;
+            let k2m = roots
+                .coeff
+                .checked_mul(&roots.coeff)
+                .ok()?
+                .checked_mul(Rational::from(i128::from(roots.radicand)))
+                .ok()?;
+            let q = roots.center.checked_mul(&roots.center).ok()?.checked_sub(&k2m).ok()?;
+            SolutionSet::Conjugates(p, q)
+        }
+        Answer::Inequality { op, bound, .. } => SolutionSet::Ray(*op, bound.clone()),
+        Answer::AllReals { .. } => SolutionSet::Everything,
+        Answer::NoSolution { .. } => SolutionSet::Points(Vec::new()),
+        Answer::Point { values, .. } => SolutionSet::Point(values.clone()),
+        _ => return None,
+    })
 }
 
 /// The set a list of statements stands for (an answer or step may list alternatives:
 /// `x = 2, x = 3`): the union of each one's.
 pub fn of_list(statements: &[Statement], reading: Reading) -> Result<SolutionSet, MathError> {
+    if let Reading::System(vars) = reading {
+        return point_of_list(statements, vars);
+    }
     let mut acc: Option<SolutionSet> = None;
     for s in statements {
         let next = of_statement(s, reading)?;
@@ -113,6 +154,7 @@ pub fn of_statement(s: &Statement, reading: Reading) -> Result<SolutionSet, Math
         (Statement::Relation { op: RelOp::Eq, rhs, .. }, Reading::Expression) => of_expression(rhs),
         (Statement::Relation { lhs, op, rhs }, Reading::Relation(_)) => of_relation(lhs, *op, rhs),
         (Statement::EmptySet, Reading::Relation(_)) => Ok(SolutionSet::Points(Vec::new())),
+        (Statement::System(eqs), Reading::System(vars)) => solve_2x2(eqs, vars),
         (Statement::AllReals, Reading::Relation(_)) => Ok(SolutionSet::Everything),
         _ => Err(MathError::Unsupported("this kind of statement here".into())),
     }
@@ -226,6 +268,127 @@ fn expand_plus_minus(e: &Expr) -> Result<Vec<Expr>, MathError> {
     }
 }
 
+/// `a·u + b·v + c` for an expression linear in the two variables, read by evaluating it at
+/// four points (exact, and checked at a fifth so that `uv` or `u^2` is refused).
+pub fn linear2(e: &Expr, vars: [char; 2]) -> Result<[Rational; 3], MathError> {
+    let at = |u: i128, v: i128| {
+        eval_with(e, &|c| {
+            if c == vars[0] {
+                Some(Rational::integer(u))
+            } else if c == vars[1] {
+                Some(Rational::integer(v))
+            } else {
+                None
+            }
+        })
+    };
+    let c = at(0, 0)?;
+    let a = at(1, 0)?.checked_sub(&c)?;
+    let b = at(0, 1)?.checked_sub(&c)?;
+    let expect = |u: i128, v: i128| -> Result<Rational, MathError> {
+        Rational::integer(u)
+            .checked_mul(&a)?
+            .checked_add(Rational::integer(v).checked_mul(&b)?)?
+            .checked_add(&c)
+    };
+    if at(1, 1)? != expect(1, 1)? || at(2, 3)? != expect(2, 3)? {
+        return Err(MathError::Unsupported("not linear in the two unknowns".into()));
+    }
+    Ok([a, b, c])
+}
+
+/// `lhs = rhs` as `a·u + b·v = k`.
+pub fn line(lhs: &Expr, rhs: &Expr, vars: [char; 2]) -> Result<[Rational; 3], MathError> {
+    let [a1, b1, c1] = linear2(lhs, vars)?;
+    let [a2, b2, c2] = linear2(rhs, vars)?;
+    Ok([a1.checked_sub(&a2)?, b1.checked_sub(&b2)?, c2.checked_sub(&c1)?])
+}
+
+/// The unique solution of two linear equations, by Cramer's rule.
+fn solve_2x2(eqs: &[Statement], vars: [char; 2]) -> Result<SolutionSet, MathError> {
+    let lines: Vec<[Rational; 3]> = eqs
+        .iter()
+        .map(|e| match e {
+            Statement::Relation {
+                lhs,
+                op: RelOp::Eq,
+                rhs,
+            } => line(lhs, rhs, vars),
+            _ => Err(MathError::Unsupported("a system of other than equations".into())),
+        })
+        .collect::<Result<_, _>>()?;
+    let [[a, b, k], [c, d, m]] = lines.as_slice() else {
+        return Err(MathError::Unsupported("a system of other than two equations".into()));
+    };
+    let det = a.checked_mul(d)?.checked_sub(b.checked_mul(c)?)?;
+    if det.is_zero() {
+        return Err(MathError::Unsupported("a system without a unique solution".into()));
+    }
+    let u = k.checked_mul(d)?.checked_sub(b.checked_mul(m)?)?.checked_div(&det)?;
+    let v = a.checked_mul(m)?.checked_sub(k.checked_mul(c)?)?.checked_div(&det)?;
+    Ok(SolutionSet::Point(vec![u, v]))
+}
+
+/// A point from an answer or a step: `x = 2, y = 3` (any order), `(2, 3)`, or two equations.
+fn point_of_list(statements: &[Statement], vars: [char; 2]) -> Result<SolutionSet, MathError> {
+    let mut values: [Option<Rational>; 2] = [None, None];
+    let mut assigned = true;
+    for s in statements {
+        match s {
+            Statement::Relation {
+                lhs: Expr::Var(v),
+                op: RelOp::Eq,
+                rhs,
+            } if rhs.variables().is_empty() => {
+                let i = vars
+                    .iter()
+                    .position(|x| x == v)
+                    .ok_or(MathError::Unsupported("another unknown".into()))?;
+                values[i] = Some(Poly::from_expr(rhs)?.coeff(0));
+            }
+            _ => assigned = false,
+        }
+    }
+    if assigned && let [Some(u), Some(v)] = values {
+        return Ok(SolutionSet::Point(vec![u, v]));
+    }
+    match statements {
+        [Statement::Expr(a), Statement::Expr(b)] if a.variables().is_empty() && b.variables().is_empty() => {
+            Ok(SolutionSet::Point(vec![
+                Poly::from_expr(a)?.coeff(0),
+                Poly::from_expr(b)?.coeff(0),
+            ]))
+        }
+        [Statement::System(eqs)] => solve_2x2(eqs, vars),
+        _ => solve_2x2(statements, vars),
+    }
+}
+
+/// Whether every statement of a step holds at `point` (each a consequence of the system).
+pub fn holds_at(statements: &[Statement], vars: [char; 2], point: &[Rational]) -> Result<bool, MathError> {
+    let env = |c: char| vars.iter().position(|v| *v == c).and_then(|i| point.get(i).cloned());
+    let mut all = true;
+    for s in statements {
+        let (l, op, r) = match s {
+            Statement::Relation { lhs, op, rhs } => (lhs, *op, rhs),
+            Statement::System(eqs) => {
+                all &= holds_at(eqs, vars, point)?;
+                continue;
+            }
+            _ => return Err(MathError::Unsupported("a step that is not an equation".into())),
+        };
+        let d = eval_with(l, &env)?.checked_sub(eval_with(r, &env)?)?;
+        all &= match op {
+            RelOp::Eq => d.is_zero(),
+            RelOp::Lt => d.is_negative(),
+            RelOp::Gt => d.is_positive(),
+            RelOp::Le => !d.is_positive(),
+            RelOp::Ge => !d.is_negative(),
+        };
+    }
+    Ok(all)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +418,18 @@ mod tests {
         assert_eq!(e("3 + 4 \\cdot 2"), e("11"));
         assert_eq!(e("3 + 8 = 11"), e("11"));
         assert_ne!(e("3 + 4 \\cdot 2"), e("14"));
+    }
+
+    #[test]
+    fn systems_read_points() {
+        let vars = ['x', 'y'];
+        let p = |s: &str| of_list(&parse_list(s).unwrap(), Reading::System(vars)).unwrap();
+        let three_two = SolutionSet::Point(vec![Rational::integer(3), Rational::integer(2)]);
+        assert_eq!(p("x + y = 5, x - y = 1"), three_two);
+        assert_eq!(p("y = 2, x = 3"), three_two);
+        assert_eq!(p("(3, 2)"), three_two);
+        let point = [Rational::integer(3), Rational::integer(2)];
+        assert!(holds_at(&parse_list("x = 5 - y").unwrap(), vars, &point).unwrap());
+        assert!(!holds_at(&parse_list("x = 5 + y").unwrap(), vars, &point).unwrap());
     }
 }

@@ -16,7 +16,7 @@
 //! the text, because the tree has already applied the precedence the student ignored.
 
 use crate::ast::{Expr, RelOp, Statement};
-use crate::equivalence::{Reading, SolutionSet, of_relation};
+use crate::equivalence::{Reading, SolutionSet, line, of_relation};
 use crate::lexer::{Tok, tokenize};
 use crate::number::Rational;
 use crate::poly::Poly;
@@ -130,6 +130,18 @@ pub static LIBRARY: &[Procedure] = &[
         tag: "ALGEBRA_EQ_QUADRATIC_ROOT_LOST_G10",
         weight: 3.0,
         run: quadratic_root_lost,
+    },
+    Procedure {
+        subtag: "PERCENT-OF-WRONG-BASE",
+        tag: "RATIO_PERCENT_WRONG_BASE_G7",
+        weight: 3.0,
+        run: percent_of_wrong_base,
+    },
+    Procedure {
+        subtag: "SUBSTITUTION-SIGN-ERROR",
+        tag: "ALGEBRA_SYSTEM_LINEAR_SUBSTITUTION_SIGN_G9",
+        weight: 3.0,
+        run: substitution_sign_error,
     },
     Procedure {
         subtag: "QUADRATIC-FORMULA-MINUS-B-DROPPED",
@@ -913,4 +925,200 @@ fn quadratic_formula_sign(start: &Start<'_>, out: &mut Vec<Statement>) {
         coeffs: vec![diff.coeff(0), minus_b, diff.coeff(2)],
     };
     out.push(relation(poly_expr(&mirrored, var), RelOp::Eq, Expr::num(0)));
+}
+
+// ── Percentages ─────────────────────────────────────────────────────────────────────────────
+
+/// The percentage taken of the wrong quantity. In `x - 20\\% x = 40` (the price before a 20%
+/// discount) the 20% is taken of the 40 the student knows: `x - 20\\% · 40 = 40`, so 48 instead
+/// of 50; `20\\% x = 15` read as `x = 20\\% · 15`; `x(1 - 20\\%) = 40` as `x = 40(1 + 20\\%)`;
+/// in `x\\% · 60 = 15` the base and the part swapped (`x\\% · 15 = 60`), or the base replaced
+/// by another number of the problem (`x\\% · 50 = 50 - 40` for the change from 40 to 50).
+fn percent_of_wrong_base(start: &Start<'_>, out: &mut Vec<Statement>) {
+    let Statement::Relation {
+        lhs,
+        op: RelOp::Eq,
+        rhs,
+    } = start.statement
+    else {
+        return;
+    };
+    for (side, other, left) in [(lhs, rhs, true), (rhs, lhs, false)] {
+        if !has_var(side) || has_var(other) {
+            continue;
+        }
+        let put = |s: Expr, o: Expr| {
+            if left {
+                relation(s, RelOp::Eq, o)
+            } else {
+                relation(o, RelOp::Eq, s)
+            }
+        };
+        let ts = terms(side);
+        for (i, (neg, t)) in ts.iter().enumerate() {
+            if let Some((percent, base)) = percent_of(t) {
+                if has_var(base) && !has_var(percent) {
+                    if ts.len() == 1 {
+                        // p% of x = B read as x = p% of B.
+                        out.push(put(base.clone(), Expr::Mul(bx(percent.clone()), bx(other.clone()))));
+                    } else {
+                        // The percent term of the unknown taken of the known quantity instead.
+                        let mut wrong = ts.clone();
+                        wrong[i] = (*neg, Expr::Mul(bx(percent.clone()), bx(other.clone())));
+                        out.push(put(sum(&wrong), other.clone()));
+                    }
+                } else if let Expr::Percent(p) = percent
+                    && has_var(p)
+                    && !has_var(base)
+                    && ts.len() == 1
+                {
+                    // x% of A = B: the part and the whole swapped, or another number as the base.
+                    out.push(put(Expr::Mul(bx(percent.clone()), bx(other.clone())), base.clone()));
+                    for n in literals(other) {
+                        if Poly::from_expr(base).ok().and_then(|b| b.as_constant()) != Some(n.clone()) {
+                            out.push(put(Expr::Mul(bx(percent.clone()), bx(num(n))), other.clone()));
+                        }
+                    }
+                }
+            }
+            // x · (1 ± p%) = F: the change applied to F the other way, x = F · (2 - (1 ± p%)).
+            if let Some((factor, unknown)) = scaled_by_percent_change(t)
+                && ts.len() == 1
+            {
+                let two_minus = Expr::Sub(bx(Expr::num(2)), bx(factor.clone()));
+                out.push(put(unknown.clone(), Expr::Mul(bx(other.clone()), bx(two_minus))));
+            }
+        }
+    }
+}
+
+/// `(p%, u)` when `t` is `p% · u` or `u · p%` (also `p% de u`).
+fn percent_of(t: &Expr) -> Option<(&Expr, &Expr)> {
+    match t {
+        Expr::Mul(a, b) if matches!(**a, Expr::Percent(_)) => Some((a, b)),
+        Expr::Mul(a, b) if matches!(**b, Expr::Percent(_)) => Some((b, a)),
+        _ => None,
+    }
+}
+
+fn contains_percent(e: &Expr) -> bool {
+    match e {
+        Expr::Percent(_) => true,
+        Expr::Neg(a) => contains_percent(a),
+        Expr::Add(a, b) | Expr::Sub(a, b) | Expr::Mul(a, b) | Expr::Div(a, b) => {
+            contains_percent(a) || contains_percent(b)
+        }
+        _ => false,
+    }
+}
+
+/// `(factor, u)` when `t` is `u · factor` with a numeric factor containing a percent sign that is
+/// a sum (`1 - 20\\%`), the unknown `u` having the variable.
+fn scaled_by_percent_change(t: &Expr) -> Option<(&Expr, &Expr)> {
+    let Expr::Mul(a, b) = t else { return None };
+    let change = |f: &Expr| has_sum(f) && contains_percent(f) && !has_var(f);
+    if change(a) && has_var(b) {
+        Some((a, b))
+    } else if change(b) && has_var(a) {
+        Some((b, a))
+    } else {
+        None
+    }
+}
+
+/// The numbers written in an expression, in order.
+fn literals(e: &Expr) -> Vec<Rational> {
+    let mut out = Vec::new();
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match e {
+            Expr::Num(r) => out.push(r.clone()),
+            Expr::Neg(a) | Expr::Percent(a) => stack.push(a),
+            Expr::Add(a, b) | Expr::Sub(a, b) | Expr::Mul(a, b) | Expr::Div(a, b) | Expr::Pow(a, b) => {
+                stack.push(b);
+                stack.push(a);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+// ── Systems ─────────────────────────────────────────────────────────────────────────────────
+
+/// Substitution with a sign error: an unknown with coefficient ±1 isolated from one equation
+/// with the other unknown's term keeping its sign (`x + y = 5` → `x = 5 + y`), or with both
+/// signs wrong (`x = y - 5`), then substituted into the other equation; or isolated correctly
+/// but substituted as if the term's sign were lost (no brackets: `2x - (5 - y)` as `2x - 5 - y`),
+/// then back-substituted into the correct expression.
+fn substitution_sign_error(start: &Start<'_>, out: &mut Vec<Statement>) {
+    let (Statement::System(eqs), Reading::System(vars)) = (start.statement, start.reading) else {
+        return;
+    };
+    let [first, second] = eqs.as_slice() else { return };
+    let lines: Vec<[Rational; 3]> = [first, second]
+        .iter()
+        .filter_map(|e| match e {
+            Statement::Relation {
+                lhs,
+                op: RelOp::Eq,
+                rhs,
+            } => line(lhs, rhs, vars).ok(),
+            _ => None,
+        })
+        .collect();
+    let [l0, l1] = lines.as_slice() else { return };
+    let one = Rational::ONE;
+    let minus_one = Rational::integer(-1);
+    for (from, into) in [(l0, l1), (l1, l0)] {
+        for k in 0..2 {
+            let a = &from[k];
+            if *a != one && *a != minus_one {
+                continue;
+            }
+            let (v, w) = (Expr::Var(vars[k]), Expr::Var(vars[1 - k]));
+            let (b, c) = (&from[1 - k], &from[2]);
+            // v = (c - b·w)/a, with a = ±1 it is a·c - a·b·w.
+            let (Ok(ac), Ok(ab)) = (a.checked_mul(c), a.checked_mul(b)) else {
+                continue;
+            };
+            let isolated = |constant: &Rational, slope: &Rational| {
+                sum(&[(false, num(constant.clone())), signed_product(slope, &w)])
+            };
+            let Ok(neg_ab) = ab.checked_neg() else { continue };
+            let Ok(neg_ac) = ac.checked_neg() else { continue };
+            let other = |isolated_v: &Expr| {
+                // p·v + q·w = r with v replaced.
+                let (p, q, r) = (&into[k], &into[1 - k], &into[2]);
+                let mut ts = vec![signed_product(p, isolated_v)];
+                if !q.is_zero() {
+                    ts.push(signed_product(q, &w));
+                }
+                relation(sum(&ts), RelOp::Eq, num(r.clone()))
+            };
+            let system = |a: Statement, b: Statement| Statement::System(vec![a, b]);
+            // The w-term keeps its sign: v = a·c + a·b·w.
+            let kept = isolated(&ac, &ab);
+            out.push(system(relation(v.clone(), RelOp::Eq, kept.clone()), other(&kept)));
+            // Both signs wrong: v = -a·c + a·b·w.
+            let both = isolated(&neg_ac, &ab);
+            out.push(system(relation(v.clone(), RelOp::Eq, both.clone()), other(&both)));
+            // Correct isolation, sign lost when substituting; back-substituted correctly.
+            let correct = isolated(&ac, &neg_ab);
+            out.push(system(relation(v.clone(), RelOp::Eq, correct), other(&kept)));
+        }
+    }
+}
+
+/// `k·e` as a signed term as a student writes it: `y`, `- y`, `2(5 + y)`, `- 3y`.
+fn signed_product(k: &Rational, e: &Expr) -> (bool, Expr) {
+    let (neg, mag) = match k.checked_neg() {
+        Ok(m) if k.is_negative() => (true, m),
+        _ => (false, k.clone()),
+    };
+    if mag == Rational::ONE {
+        (neg, e.clone())
+    } else {
+        (neg, Expr::Mul(bx(num(mag)), bx(e.clone())))
+    }
 }

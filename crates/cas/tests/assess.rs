@@ -664,3 +664,73 @@ mod garbage {
         }
     }
 }
+
+#[test]
+fn percent_of_the_wrong_base() {
+    // The price before a 20% discount is 40: the 20% taken of 40.
+    assert_eq!(from_answer("x - 20\\% x = 40", "x = 48"), "PERCENT-OF-WRONG-BASE");
+    assert_eq!(from_answer("x(1 - 20\\%) = 40", "x = 48"), "PERCENT-OF-WRONG-BASE");
+    // 15 is 20% of what? The 20% of the part.
+    assert_eq!(from_answer("20\\% \\cdot x = 15", "x = 3"), "PERCENT-OF-WRONG-BASE");
+    // What percent of 60 is 15? Part and whole swapped.
+    assert_eq!(from_answer("x\\% \\cdot 60 = 15", "x = 400"), "PERCENT-OF-WRONG-BASE");
+    // From 40 to 50: the change divided by the new value.
+    assert_eq!(
+        from_answer("x\\% \\cdot 40 = 50 - 40", "x = 20"),
+        "PERCENT-OF-WRONG-BASE"
+    );
+    assert_eq!(
+        from_step("x + 15\\% x = 230", &["x + 34.5 = 230"], "x = 195.5"),
+        (Some(0), "PERCENT-OF-WRONG-BASE".into())
+    );
+    assert_eq!(
+        from_step("x - 20\\% x = 40", &["x - 8 = 40", "x = 48"], "x = 48"),
+        (Some(0), "PERCENT-OF-WRONG-BASE".into())
+    );
+    assert_eq!(
+        assess("x - 20\\% x = 40", Some("x = 50"), &[]).unwrap().topic,
+        "RATIO_PERCENT"
+    );
+}
+
+#[test]
+fn substitution_sign_error_in_a_system() {
+    // x + y = 5 gives x = 5 + y; then 2(5 + y) + y = 7, y = -1, x = 4.
+    assert_eq!(
+        from_answer("x + y = 5, 2x + y = 7", "x = 4, y = -1"),
+        "SUBSTITUTION-SIGN-ERROR"
+    );
+    assert_eq!(
+        from_answer("x - y = 1 \\\\ 3x + 2y = 13", "(11, -10)"),
+        "SUBSTITUTION-SIGN-ERROR"
+    );
+    assert_eq!(
+        from_step(
+            "x + y = 5, 2x + y = 7",
+            &["x = 5 + y", "2(5 + y) + y = 7", "y = -1"],
+            "x = 4, y = -1"
+        ),
+        (Some(0), "SUBSTITUTION-SIGN-ERROR".into())
+    );
+    assert_eq!(
+        from_step(
+            "2x + y = 8, x - y = 1",
+            &["y = 8 + 2x", "x - 8 - 2x = 1"],
+            "x = -9, y = -10"
+        ),
+        (Some(0), "SUBSTITUTION-SIGN-ERROR".into())
+    );
+    let a = assess(
+        "x + y = 5, 2x + y = 7",
+        Some("x = 2, y = 3"),
+        &["x = 5 - y", "2(5 - y) + y = 7", "y = 3"],
+    )
+    .unwrap();
+    assert_eq!(
+        (a.error_tag_code.as_str(), a.first_wrong_step),
+        ("CORRECT", None),
+        "{:?}",
+        a.steps
+    );
+    assert_eq!(a.topic, "ALGEBRA_SYSTEM_LINEAR");
+}
