@@ -6,8 +6,11 @@
 //! each step against the one before, matches a wrong answer or step against algebra
 //! misconceptions, and writes it all back in one transaction: the topic the problem turned out
 //! to be, the verdict, the expected answer, the solution steps, the tag, the mastery update on
-//! that topic, the `attempt.classified` event, the job done. A problem that cannot be read or
-//! solved ends CLASSIFIED as UNCLASSIFIED with the reason, and updates no mastery.
+//! that topic, the `attempt.classified` event, the job done. A wrong answer no misconception
+//! explains goes to the LLM when one is configured, choosing among the topic's catalogue tags
+//! (as the classifier does for exercises); a provider that is down makes the job retry. A
+//! problem that cannot be read or solved ends CLASSIFIED as UNCLASSIFIED with the reason, and
+//! updates no mastery.
 
 use std::sync::Arc;
 
@@ -28,9 +31,11 @@ use crate::app::AppState;
 use crate::attempts::{authorize_acting_for, field_error, idempotency_key, json_body, record, request_hash};
 use crate::auth::Caller;
 use crate::catalog::Catalog;
-use crate::classify::{classified_event, now_micros};
+use crate::classify::{MAX_INVALID_ANSWERS, classified_event, now_micros};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::jobs::{JobFailure, JobHandler};
+use crate::llm::ChatModel;
+use crate::llm_classifier::{self, ProblemForPrompt, TagChoice};
 use crate::storage::{
     ADHOC_TOPIC, AdhocSolved, AttemptOrigin, AttemptRecord, AttemptStatus, ClaimedJob, Classification,
     ClassifierSource, IdempotencyClaim, MasteryUpdate, NewAttempt, NewJob, NewStep, OutboxEvent, Store,
@@ -248,6 +253,8 @@ struct Payload {
 pub struct AdhocSolver {
     pub store: Arc<dyn Store>,
     pub catalog: Arc<Catalog>,
+    /// Asked about wrong answers no misconception explains, when configured.
+    pub llm: Option<Arc<dyn ChatModel>>,
 }
 
 /// What the solver makes of an attempt, before it is written.
@@ -320,6 +327,72 @@ impl AdhocSolver {
         }
     }
 
+    /// A wrong answer to a solved problem that no misconception explains: the model chooses
+    /// among the topic's catalogue tags. Err to retry later when the provider is unavailable.
+    async fn ask_model(
+        &self,
+        llm: &dyn ChatModel,
+        attempt: &AttemptRecord,
+        outcome: &mut Outcome,
+    ) -> Result<(), JobFailure> {
+        let solved = &mut outcome.solved;
+        let Some(topic) = self.catalog.topic(&solved.topic_code) else {
+            return Ok(());
+        };
+        let tags: Vec<TagChoice> = self
+            .catalog
+            .tags_for_family(&topic.family)
+            .into_iter()
+            .map(|t| TagChoice {
+                code: t.code,
+                name_en: t.name_en,
+                description: t.description,
+            })
+            .collect();
+        if tags.is_empty() {
+            return Ok(());
+        }
+        let problem = ProblemForPrompt {
+            topic_code: topic.code.clone(),
+            topic_name: topic.name_en.clone(),
+            family: topic.family.clone(),
+            problem: attempt.problem.clone(),
+            operands: None,
+            expected_answer: solved.expected_answer.clone(),
+            student_answer: attempt.student_answer.clone(),
+            steps: attempt.steps.iter().map(|s| s.expression.clone()).collect(),
+        };
+        let verdict = llm_classifier::classify(llm, &problem, &tags, MAX_INVALID_ANSWERS).await;
+        if verdict.tag.is_none() && verdict.retry_later {
+            return Err(JobFailure::retry(
+                verdict
+                    .reason
+                    .unwrap_or_else(|| "the AI provider is unavailable".into()),
+            ));
+        }
+        let c = &mut solved.classification;
+        if let Value::Object(details) = &mut c.details {
+            details.insert(
+                "strategy".into(),
+                json!(if verdict.tag.is_some() { "cas+llm" } else { "cas" }),
+            );
+            details.insert("model".into(), json!(verdict.model));
+            details.insert("promptVersion".into(), json!(verdict.prompt_version));
+            details.insert("rationale".into(), json!(verdict.rationale));
+            details.insert("calls".into(), json!(verdict.calls));
+            details.insert("tokens".into(), json!(verdict.tokens));
+            details.insert("reason".into(), json!(verdict.reason));
+        }
+        c.source = ClassifierSource::Llm;
+        c.classifier_name = format!("llm:{}", verdict.model);
+        if let Some(tag) = verdict.tag {
+            c.error_tag_code = tag;
+            c.error_subtag = None;
+            c.confidence = verdict.confidence;
+        }
+        Ok(())
+    }
+
     async fn write(
         &self,
         attempt: &AttemptRecord,
@@ -330,7 +403,7 @@ impl AdhocSolver {
         let event = classified_event(attempt, &solved.topic_code, solved.is_correct, &solved.classification);
         let written = self.store.finish_adhoc(&solved, mastery.as_ref(), &event, job).await?;
         if written {
-            metrics::counter!("practica_classifications_total", "source" => "RULE", "tag" => solved.classification.error_tag_code.clone())
+            metrics::counter!("practica_classifications_total", "source" => solved.classification.source.as_str(), "tag" => solved.classification.error_tag_code.clone())
                 .increment(1);
         }
         Ok(written)
@@ -381,13 +454,19 @@ impl JobHandler for AdhocSolver {
         }
         let attempt = Arc::new(attempt);
         let catalog = self.catalog.clone();
-        let outcome = {
+        let mut outcome = {
             let attempt = attempt.clone();
             tokio::task::spawn_blocking(move || Self::judge(&attempt, &catalog))
                 .await
                 // A panic in the solver is a bug; the job dies and `dead` records why.
                 .map_err(|e| JobFailure::fatal(format!("the solver failed: {e}")))?
         };
+        let unexplained = !outcome.solved.is_correct
+            && outcome.solved.classification.error_tag_code == diagnosis::UNCLASSIFIED
+            && outcome.solved.topic_code != ADHOC_TOPIC;
+        if unexplained && let Some(llm) = &self.llm {
+            self.ask_model(llm.as_ref(), &attempt, &mut outcome).await?;
+        }
         self.write(&attempt, outcome, Some((job.id, owner))).await?;
         Ok(())
     }

@@ -200,6 +200,7 @@ impl App {
         let solver = adhoc::AdhocSolver {
             store: state.store.clone(),
             catalog: state.catalog.clone(),
+            llm: state.llm.clone(),
         };
         Workers::new(
             state.store.clone(),

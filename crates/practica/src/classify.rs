@@ -37,7 +37,7 @@ use crate::storage::{AttemptRecord, AttemptStatus, ClaimedJob, Classification, C
 pub const KIND: &str = "classify";
 
 /// Invalid LLM answers asked again before giving up on the model.
-const MAX_INVALID_ANSWERS: u32 = 2;
+pub(crate) const MAX_INVALID_ANSWERS: u32 = 2;
 
 /// A classification job's payload: the attempt and the problem as the engine reads it (no
 /// student id: the attempt row has it).
@@ -182,6 +182,7 @@ impl Classifier {
             topic_code: attempt.topic_code.clone(),
             topic_name: topic.map(|t| t.name_en).unwrap_or_default(),
             family: family.clone(),
+            problem: None,
             operands: body.as_ref().and_then(operands),
             expected_answer: attempt.expected_answer.clone(),
             student_answer: attempt.student_answer.clone(),

@@ -39,6 +39,8 @@ pub struct ProblemForPrompt {
     pub topic_code: String,
     pub topic_name: String,
     pub family: String,
+    /// The problem as written (an ad-hoc problem's LaTeX), when there is one.
+    pub problem: Option<String>,
     /// The two operands, for two-operand problems (`53`, `26`).
     pub operands: Option<(String, String)>,
     pub expected_answer: String,
@@ -96,6 +98,9 @@ pub fn build_prompt(problem: &ProblemForPrompt, tags: &[TagChoice]) -> (String, 
     let mut user = String::new();
     let _ = writeln!(user, "Topic: {} ({})", problem.topic_code, problem.topic_name);
     let _ = writeln!(user, "Family: {}", problem.family);
+    if let Some(p) = &problem.problem {
+        let _ = writeln!(user, "Problem: {}", quoted(p));
+    }
     if let Some((a, b)) = &problem.operands {
         let _ = writeln!(user, "Operands: {} and {}", quoted(a), quoted(b));
     }

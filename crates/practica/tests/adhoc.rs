@@ -218,3 +218,38 @@ async fn a_retry_with_the_same_key_returns_the_first_attempt() {
         assert_eq!(app.get(&format!("/attempts/{id}/status"), &other).await.0, 403);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_answer_no_misconception_explains_goes_to_the_llm() {
+    use common::fake_llm::{self, Behaviour};
+    for backend in backends() {
+        let fake = fake_llm::start(Behaviour::FirstCode, Duration::ZERO).await;
+        let url = fake.base_url.clone();
+        let app = TestApp::spawn_with(backend, move |c| c.llm_base_url = Some(url)).await;
+        let token = app.token("stu_f", Role::Student);
+
+        // Explained by the CAS: the model is not asked.
+        let (verdict, _, _) = solve(&app, &token, &problem("stu_f", "2x + 3 = 11", "x = 7", &[])).await;
+        assert_eq!(verdict["classifierSource"], "RULE", "{verdict}");
+        assert_eq!(fake.request_count(), 0);
+
+        // No procedure gives 123: the model chooses among the topic's tags.
+        let (verdict, detail, _) = solve(&app, &token, &problem("stu_f", "2x + 3 = 11", "x = 123", &[])).await;
+        assert_eq!(verdict["classifierSource"], "LLM", "{verdict}");
+        assert_eq!(verdict["classifier"], "llm:fake-llm-1");
+        let tag = verdict["errorTagCode"].as_str().unwrap();
+        assert!(tag.starts_with("ALGEBRA_EQ_LINEAR_"), "a tag of the topic: {tag}");
+        assert_eq!(detail["classification"]["strategy"], "cas+llm", "{detail}");
+        assert_eq!(detail["classification"]["promptVersion"], "classify-v1");
+        assert_eq!(detail["expectedAnswer"], "x = 4", "the solver's answer stays");
+        assert_eq!(fake.request_count(), 1);
+        let request = fake.requests.lock().unwrap()[0].to_string();
+        assert!(request.contains("2x + 3 = 11"), "the problem is in the prompt");
+        assert!(!request.contains("stu_f") && !request.contains("crs_alg"), "no ids in the prompt");
+
+        // Unreadable problems are not sent.
+        let (verdict, _, _) = solve(&app, &token, &problem("stu_f", "2x + = 11", "x = 4", &[])).await;
+        assert_eq!(verdict["errorTagCode"], "UNCLASSIFIED");
+        assert_eq!(fake.request_count(), 1);
+    }
+}

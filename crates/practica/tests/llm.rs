@@ -161,6 +161,7 @@ fn problem() -> ProblemForPrompt {
         topic_code: "T-SUB-BORROW".into(),
         topic_name: "Subtraction with borrowing".into(),
         family: "ARITH_SUB".into(),
+        problem: None,
         operands: Some(("53".into(), "26".into())),
         expected_answer: "27".into(),
         student_answer: "33".into(),
