@@ -376,6 +376,9 @@ impl QVal {
     }
 
     fn mul(&self, o: &QVal) -> Result<QVal, MathError> {
+        if self.b.is_zero() && o.b.is_zero() {
+            return Ok(QVal::rational(self.a.checked_mul(&o.a)?));
+        }
         let m = QVal::common_m(self, o)?;
         let bb = self.b.checked_mul(&o.b)?.checked_mul(Rational::integer(m))?;
         let a = self.a.checked_mul(&o.a)?.checked_add(bb)?;
@@ -384,6 +387,10 @@ impl QVal {
     }
 
     fn recip(&self) -> Result<QVal, MathError> {
+        // A rational needs no conjugate; squaring it could exceed the size limit needlessly.
+        if self.b.is_zero() {
+            return Ok(QVal::rational(self.a.recip()?));
+        }
         // 1/(a + b√m) = (a - b√m)/(a² - b²m)
         let bbm = self.b.checked_mul(&self.b)?.checked_mul(Rational::integer(self.m))?;
         let n = self.a.checked_mul(&self.a)?.checked_sub(bbm)?;

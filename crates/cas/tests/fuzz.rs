@@ -97,6 +97,13 @@ fn latexish() -> impl Strategy<Value = String> {
     prop::collection::vec(piece, 0..48).prop_map(|v| v.concat())
 }
 
+/// Inputs the cargo-fuzz target once crashed on, kept as regressions.
+#[test]
+fn fuzz_regressions() {
+    // 1/21^666 fits the size limit, but checking it squared it (a conjugate for a rational).
+    cas::fuzz_one(b"21^-666");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
 
