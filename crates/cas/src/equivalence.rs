@@ -192,7 +192,76 @@ pub fn of_relation(lhs: &Expr, op: RelOp, rhs: &Expr) -> Result<SolutionSet, Mat
 }
 
 fn of_plain_relation(lhs: &Expr, op: RelOp, rhs: &Expr) -> Result<SolutionSet, MathError> {
-    let diff = Poly::from_expr(lhs)?.sub(&Poly::from_expr(rhs)?)?;
+    let diff = match (Poly::from_expr(lhs), Poly::from_expr(rhs)) {
+        (Ok(l), Ok(r)) => l.sub(&r)?,
+        (Err(MathError::NotPolynomial(_)), _) | (_, Err(MathError::NotPolynomial(_))) if op == RelOp::Eq => {
+            return of_rational_equation(lhs, rhs);
+        }
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+    };
+    of_poly_relation(&diff, op)
+}
+
+/// `lhs = rhs` with the unknown in a denominator: both sides brought to one fraction, the
+/// numerators cross-multiplied, and the values that make a denominator zero taken out.
+fn of_rational_equation(lhs: &Expr, rhs: &Expr) -> Result<SolutionSet, MathError> {
+    let (n1, d1) = fraction(lhs, 0)?;
+    let (n2, d2) = fraction(rhs, 0)?;
+    let cross = n1.mul(&d2)?.sub(&n2.mul(&d1)?)?;
+    match of_poly_relation(&cross, RelOp::Eq)? {
+        SolutionSet::Points(ps) => {
+            let mut kept = Vec::new();
+            for p in ps {
+                if !d1.eval(&p)?.is_zero() && !d2.eval(&p)?.is_zero() {
+                    kept.push(p);
+                }
+            }
+            Ok(SolutionSet::Points(kept))
+        }
+        SolutionSet::Everything => Err(MathError::Unsupported("every number but the excluded ones".into())),
+        other => Ok(other),
+    }
+}
+
+/// `e` as numerator and denominator polynomials.
+fn fraction(e: &Expr, depth: usize) -> Result<(Poly, Poly), MathError> {
+    if depth > 64 {
+        return Err(MathError::Unsupported("too deep".into()));
+    }
+    let one = || Poly::constant(Rational::ONE);
+    let f = |x: &Expr| fraction(x, depth + 1);
+    Ok(match e {
+        Expr::Add(a, b) | Expr::Sub(a, b) => {
+            let ((n1, d1), (n2, d2)) = (f(a)?, f(b)?);
+            let (x, y) = (n1.mul(&d2)?, n2.mul(&d1)?);
+            let n = if matches!(e, Expr::Add(..)) {
+                x.add(&y)?
+            } else {
+                x.sub(&y)?
+            };
+            (n, d1.mul(&d2)?)
+        }
+        Expr::Mul(a, b) => {
+            let ((n1, d1), (n2, d2)) = (f(a)?, f(b)?);
+            (n1.mul(&n2)?, d1.mul(&d2)?)
+        }
+        Expr::Div(a, b) => {
+            let ((n1, d1), (n2, d2)) = (f(a)?, f(b)?);
+            if n2.is_zero() {
+                return Err(MathError::DivisionByZero);
+            }
+            (n1.mul(&d2)?, d1.mul(&n2)?)
+        }
+        Expr::Neg(a) => {
+            let (n, d) = f(a)?;
+            (n.neg()?, d)
+        }
+        other => (Poly::from_expr(other)?, one()),
+    })
+}
+
+/// The solutions of `diff op 0` for a polynomial `diff`.
+fn of_poly_relation(diff: &Poly, op: RelOp) -> Result<SolutionSet, MathError> {
     let holds = |d: Rational| match op {
         RelOp::Eq => d.is_zero(),
         RelOp::Lt => d.is_negative(),
@@ -409,6 +478,10 @@ mod tests {
         assert_eq!(set("x^2 - 2x - 2 = 0"), set("2x^2 - 4x - 4 = 0"));
         assert_eq!(set("x + 1 = x + 1"), SolutionSet::Everything);
         assert_eq!(set("x + 1 = x"), SolutionSet::Points(vec![]));
+        // The unknown in a denominator: cross-multiplied, zeros of a denominator excluded.
+        assert_eq!(set("\\frac{4}{x} = \\frac{2}{3}"), set("x = 6"));
+        assert_eq!(set("\\frac{3}{x} + 1 = 2"), set("x = 3"));
+        assert_eq!(set("\\frac{x^2}{x} = 0"), SolutionSet::Points(vec![]));
     }
 
     #[test]

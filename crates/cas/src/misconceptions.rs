@@ -138,6 +138,18 @@ pub static LIBRARY: &[Procedure] = &[
         run: percent_of_wrong_base,
     },
     Procedure {
+        subtag: "ADDITIVE-STRATEGY",
+        tag: "RATIO_PROPORTION_ADDITIVE_STRATEGY_G7",
+        weight: 2.0,
+        run: additive_strategy,
+    },
+    Procedure {
+        subtag: "WRONG-CROSS-PRODUCT",
+        tag: "RATIO_PROPORTION_CROSS_PRODUCT_ERROR_G7",
+        weight: 1.5,
+        run: wrong_cross_product,
+    },
+    Procedure {
         subtag: "SUBSTITUTION-SIGN-ERROR",
         tag: "ALGEBRA_SYSTEM_LINEAR_SUBSTITUTION_SIGN_G9",
         weight: 3.0,
@@ -1121,4 +1133,39 @@ fn signed_product(k: &Rational, e: &Expr) -> (bool, Expr) {
     } else {
         (neg, Expr::Mul(bx(num(mag)), bx(e.clone())))
     }
+}
+
+// ── Proportions ─────────────────────────────────────────────────────────────────────────────
+
+/// The four terms of `a/b = c/d` (also `a : b = c : d`), when the statement is a proportion.
+fn proportion(s: &Statement) -> Option<[&Expr; 4]> {
+    let Statement::Relation {
+        lhs: Expr::Div(a, b),
+        op: RelOp::Eq,
+        rhs: Expr::Div(c, d),
+    } = s
+    else {
+        return None;
+    };
+    let unknowns = [a, b, c, d].iter().filter(|t| has_var(t)).count();
+    (unknowns == 1).then_some([&**a, &**b, &**c, &**d])
+}
+
+/// Ratios compared by differences: `2 : 4 = 3 : x` → `4 - 2 = x - 3`, so 5 instead of 6.
+fn additive_strategy(start: &Start<'_>, out: &mut Vec<Statement>) {
+    let Some([a, b, c, d]) = proportion(start.statement) else {
+        return;
+    };
+    let diff = |x: &Expr, y: &Expr| Expr::Sub(bx(x.clone()), bx(y.clone()));
+    out.push(relation(diff(b, a), RelOp::Eq, diff(d, c)));
+}
+
+/// The wrong pair multiplied: `2 : 4 = 3 : x` → `2 · 3 = 4x` (along the rows instead of
+/// across), so 1,5 instead of 6.
+fn wrong_cross_product(start: &Start<'_>, out: &mut Vec<Statement>) {
+    let Some([a, b, c, d]) = proportion(start.statement) else {
+        return;
+    };
+    let mul = |x: &Expr, y: &Expr| Expr::Mul(bx(x.clone()), bx(y.clone()));
+    out.push(relation(mul(a, c), RelOp::Eq, mul(b, d)));
 }

@@ -734,3 +734,56 @@ fn substitution_sign_error_in_a_system() {
     );
     assert_eq!(a.topic, "ALGEBRA_SYSTEM_LINEAR");
 }
+
+#[test]
+fn proportions() {
+    assert_eq!(from_answer("2 : 4 = 3 : x", "x = 5"), "ADDITIVE-STRATEGY");
+    assert_eq!(
+        from_answer("\\frac{3}{5} = \\frac{x}{20}", "x = 18"),
+        "ADDITIVE-STRATEGY"
+    );
+    assert_eq!(from_answer("2 : 4 = 3 : x", "x = 1.5"), "WRONG-CROSS-PRODUCT");
+    assert_eq!(
+        from_answer("\\frac{4}{x} = \\frac{2}{3}", "x = 8/3"),
+        "WRONG-CROSS-PRODUCT"
+    );
+    assert_eq!(
+        from_step("2 : 4 = 3 : x", &["2 \\cdot 3 = 4x"], "x = 1.5"),
+        (Some(0), "WRONG-CROSS-PRODUCT".into())
+    );
+    assert_eq!(
+        from_step("\\frac{4}{x} = \\frac{2}{3}", &["4 \\cdot 2 = 3x"], "x = 8/3"),
+        (Some(0), "WRONG-CROSS-PRODUCT".into())
+    );
+    assert_eq!(
+        from_step("\\frac{3}{5} = \\frac{x}{20}", &["5 - 3 = 20 - x"], "x = 18"),
+        (Some(0), "ADDITIVE-STRATEGY".into())
+    );
+    assert_eq!(
+        from_step("6 : 9 = x : 12", &["9 - 6 = 12 - x"], "x = 9"),
+        (Some(0), "ADDITIVE-STRATEGY".into())
+    );
+    let a = assess("2 : 4 = 3 : x", Some("x = 6"), &["2x = 12", "x = 6"]).unwrap();
+    assert_eq!(
+        (a.error_tag_code.as_str(), a.first_wrong_step, a.topic),
+        ("CORRECT", None, "RATIO_PROPORTION")
+    );
+}
+
+#[test]
+fn steps_with_the_unknown_in_a_denominator_are_compared() {
+    let a = assess("\\frac{3}{x} + 1 = 2", Some("x = 3"), &["\\frac{3}{x} = 1", "3 = x"]).unwrap();
+    assert!(
+        a.steps.iter().all(|s| s.status == StepStatus::Equivalent),
+        "{:?}",
+        a.steps
+    );
+    let a = assess("\\frac{3}{x} + 1 = 2", Some("x = 1"), &["\\frac{3}{x} = 3", "x = 1"]).unwrap();
+    assert_eq!(a.first_wrong_step, Some(0));
+    assert_eq!(
+        a.error_subtag.as_deref(),
+        Some("TRANSPOSE-WITHOUT-SIGN-CHANGE"),
+        "{:?}",
+        a.candidates
+    );
+}
