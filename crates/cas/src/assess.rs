@@ -310,6 +310,34 @@ fn check_step(
     if let Reading::System(vars) = reading {
         return check_system_step(mk, &statements, prev, vars);
     }
+    // `11 - 3 = 8` in the middle of an equation is a computation on the side, not a new
+    // equation: it is judged by being true and leaves the chain where it was.
+    if let (Reading::Relation(_), [Statement::Relation { lhs, op, rhs }]) = (reading, statements.as_slice())
+        && lhs.variables().is_empty()
+        && rhs.variables().is_empty()
+    {
+        let holds = equivalence::of_relation(lhs, *op, rhs).map(|s| s == SolutionSet::Everything);
+        return match holds {
+            Ok(true) => (
+                mk(StepStatus::Equivalent, "a computation on the side; it is true".into()),
+                None,
+                Vec::new(),
+            ),
+            Ok(false) => (
+                mk(
+                    StepStatus::NotEquivalent,
+                    "a computation on the side that is false".into(),
+                ),
+                None,
+                Vec::new(),
+            ),
+            Err(e) => (
+                mk(StepStatus::Unchecked, format!("cannot check this computation: {e}")),
+                None,
+                Vec::new(),
+            ),
+        };
+    }
     let set = match equivalence::of_list(&statements, reading) {
         Ok(s) => s,
         Err(e) => {

@@ -787,3 +787,25 @@ fn steps_with_the_unknown_in_a_denominator_are_compared() {
         a.candidates
     );
 }
+
+#[test]
+fn computations_on_the_side_are_judged_by_being_true() {
+    let a = assess(
+        "2x + 3 = 11",
+        Some("x = 4"),
+        &["11 - 3 = 8", "2x = 8", "8 : 2 = 4", "x = 4"],
+    )
+    .unwrap();
+    assert!(
+        a.steps.iter().all(|s| s.status == StepStatus::Equivalent),
+        "{:?}",
+        a.steps
+    );
+    let a = assess("2x + 3 = 11", Some("x = 4"), &["11 - 3 = 7", "2x = 8", "x = 4"]).unwrap();
+    assert_eq!(a.first_wrong_step, Some(0));
+    assert_eq!(
+        a.steps[1].status,
+        StepStatus::Equivalent,
+        "the chain goes on from the problem"
+    );
+}
