@@ -138,6 +138,18 @@ pub static LIBRARY: &[Procedure] = &[
         run: percent_of_wrong_base,
     },
     Procedure {
+        subtag: "DIVIDES-BY-PERCENT",
+        tag: "RATIO_PERCENT_DIVIDE_BY_PERCENT_G7",
+        weight: 2.0,
+        run: divides_by_percent,
+    },
+    Procedure {
+        subtag: "PERCENT-DECIMAL-SHIFT",
+        tag: "RATIO_PERCENT_DECIMAL_SHIFT_ERROR_G7",
+        weight: 1.5,
+        run: percent_decimal_shift,
+    },
+    Procedure {
         subtag: "ADDITIVE-STRATEGY",
         tag: "RATIO_PROPORTION_ADDITIVE_STRATEGY_G7",
         weight: 2.0,
@@ -1002,6 +1014,37 @@ fn percent_of_wrong_base(start: &Start<'_>, out: &mut Vec<Statement>) {
             }
         }
     }
+}
+
+/// The quantity divided by the percentage number (or the other way round) instead of taking
+/// that many hundredths of it: `15\% de 200` → `200 : 15`.
+fn divides_by_percent(start: &Start<'_>, out: &mut Vec<Statement>) {
+    structural(
+        start.statement,
+        &|e: &Expr| match percent_of(e) {
+            Some((Expr::Percent(p), n)) => {
+                vec![Expr::Div(bx(n.clone()), p.clone()), Expr::Div(p.clone(), bx(n.clone()))]
+            }
+            _ => Vec::new(),
+        },
+        out,
+    );
+}
+
+/// The percentage turned into a decimal with the point in the wrong place: `15\%` as 0,015,
+/// 1,5, 0,0015 or 15 (the hundredths forgotten).
+fn percent_decimal_shift(start: &Start<'_>, out: &mut Vec<Statement>) {
+    structural(
+        start.statement,
+        &|e: &Expr| match e {
+            Expr::Percent(p) => [1000, 10, 10_000, 1]
+                .iter()
+                .map(|d| Expr::Div(p.clone(), bx(Expr::num(*d))))
+                .collect(),
+            _ => Vec::new(),
+        },
+        out,
+    );
 }
 
 /// `(p%, u)` when `t` is `p% · u` or `u · p%` (also `p% de u`).

@@ -809,3 +809,19 @@ fn computations_on_the_side_are_judged_by_being_true() {
         "the chain goes on from the problem"
     );
 }
+
+#[test]
+fn percent_computations() {
+    assert_eq!(from_answer("15\\% de 200", "3"), "PERCENT-DECIMAL-SHIFT");
+    assert_eq!(from_answer("15\\% de 200", "3000"), "PERCENT-DECIMAL-SHIFT");
+    assert_eq!(from_answer("15\\% de 200", "\\frac{40}{3}"), "DIVIDES-BY-PERCENT");
+    assert_eq!(from_answer("25\\% \\cdot 80", "3,2"), "DIVIDES-BY-PERCENT");
+    assert_eq!(
+        from_step("15\\% de 200", &["0,015 \\cdot 200"], "3"),
+        (Some(0), "PERCENT-DECIMAL-SHIFT".into())
+    );
+    assert_eq!(
+        from_step("40\\% de 30", &["30 : 40"], "0,75"),
+        (Some(0), "DIVIDES-BY-PERCENT".into())
+    );
+}
