@@ -107,6 +107,7 @@ async fn one(client: &reqwest::Client, args: &Args, n: u64) -> Option<u64> {
 #[tokio::main]
 async fn main() {
     let args = Arc::new(parse_args());
+    practica::install_tls_provider();
     let client = reqwest::Client::new();
     let next = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
