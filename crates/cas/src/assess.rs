@@ -41,6 +41,8 @@ pub const NOISE_SHARE: f64 = 0.3;
 /// How much an explained step's confidence keeps when the final answer does not follow from
 /// the student's own chain (another error came later).
 const ANSWER_ELSEWHERE: f64 = 0.8;
+/// Wrong steps that are matched against the procedures; later ones are only reported.
+const MAX_EXPLAINED_STEPS: usize = 3;
 /// Weight of a procedure whose output has the step's solutions but not its shape.
 const OTHER_SHAPE: f64 = 0.1;
 
@@ -176,6 +178,23 @@ pub fn assess(problem: &str, answer: Option<&str>, steps: &[&str]) -> Result<Ass
             &problem_link
         } else {
             &prev
+        };
+        // Only the first few wrong steps are explained (the diagnosis uses the first): a long
+        // list of wrong lines must not multiply the work.
+        let wrong_so_far = checks
+            .iter()
+            .filter(|c: &&StepCheck| c.status == StepStatus::NotEquivalent)
+            .count();
+        let unexplained;
+        let against = if wrong_so_far >= MAX_EXPLAINED_STEPS {
+            unexplained = Link {
+                statement: None,
+                text: String::new(),
+                set: against.set.clone(),
+            };
+            &unexplained
+        } else {
+            against
         };
         let (check, next, explained) = check_step(index, raw, against, reading);
         if check.status == StepStatus::NotEquivalent && !explained.is_empty() {

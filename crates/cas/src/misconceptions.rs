@@ -46,9 +46,51 @@ impl Procedure {
     /// (possibly repeated or equivalent to a correct step; the caller filters).
     pub fn outputs(&self, start: &Start<'_>) -> Vec<Statement> {
         let mut out = Vec::new();
+        if size(start.statement) > MAX_NODES {
+            return out;
+        }
         (self.run)(start, &mut out);
+        out.truncate(MAX_OUTPUTS);
         out
     }
+}
+
+/// Most outputs one procedure returns. A school problem has a handful of sites; this bounds the
+/// work (every output is expanded and solved) on a long hostile input.
+pub const MAX_OUTPUTS: usize = 24;
+
+/// Largest statement (in tree nodes) the procedures run on. School problems have a few dozen
+/// nodes; every output is expanded and solved, so a 1,000-byte hostile input would otherwise cost
+/// tens of milliseconds per line.
+pub const MAX_NODES: usize = 100;
+
+/// Number of nodes of a statement's trees (counted with an explicit stack).
+pub fn size(s: &Statement) -> usize {
+    let mut stack: Vec<&Expr> = match s {
+        Statement::Expr(e) => vec![e],
+        Statement::Relation { lhs, rhs, .. } => vec![lhs, rhs],
+        Statement::System(eqs) => return eqs.iter().map(size).sum(),
+        _ => return 1,
+    };
+    let mut n = 0;
+    while let Some(e) = stack.pop() {
+        n += 1;
+        match e {
+            Expr::Neg(a) | Expr::Percent(a) => stack.push(a),
+            Expr::Add(a, b)
+            | Expr::Sub(a, b)
+            | Expr::PlusMinus(a, b)
+            | Expr::Mul(a, b)
+            | Expr::Div(a, b)
+            | Expr::Pow(a, b)
+            | Expr::Root(a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+            _ => {}
+        }
+    }
+    n
 }
 
 /// Every procedure, specific ones first (ties in ranking keep this order).
@@ -291,6 +333,9 @@ fn variable(s: &Statement) -> Option<char> {
 
 /// Every tree obtained from `e` by rewriting one node with `f` (one tree per node and variant).
 fn each_site(e: &Expr, f: &dyn Fn(&Expr) -> Vec<Expr>, out: &mut Vec<Expr>) {
+    if out.len() >= MAX_OUTPUTS {
+        return;
+    }
     out.extend(f(e));
     let mut inner = Vec::new();
     match e {
