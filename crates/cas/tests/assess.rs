@@ -825,3 +825,55 @@ fn percent_computations() {
         (Some(0), "DIVIDES-BY-PERCENT".into())
     );
 }
+
+#[test]
+fn two_bugs_in_one_expression() {
+    // 3(x + 2) - 2(x - 1): the 3 reaches only x and the minus only 2x: 3x + 2 - 2x - 1.
+    let a = assess("3(x+2) - 2(x - 1)", Some("x + 1"), &[]).unwrap();
+    assert_eq!(
+        a.error_subtag.as_deref(),
+        Some("DISTRIBUTES-FIRST-TERM-ONLY+SIGN-LOST-REMOVING-PARENTHESES")
+    );
+    assert_eq!(a.error_tag_code, "ALGEBRA_EQ_LINEAR_DISTRIBUTES_FIRST_TERM_ONLY_G8");
+    // (x + 3)^2 - (x + 1): squared term by term and the bracket's sign lost.
+    let a = assess("(x+3)^2 - (x + 1)", Some("x^2 - x + 10"), &[]).unwrap();
+    assert_eq!(
+        a.error_subtag.as_deref(),
+        Some("SIGN-LOST-REMOVING-PARENTHESES+SQUARE-OF-SUM-AS-SUM-OF-SQUARES")
+    );
+    // A single bug is preferred when it explains the answer.
+    assert_eq!(
+        from_answer("(x+3)^2 - (x + 1)", "x^2 + 5x + 10"),
+        "SIGN-LOST-REMOVING-PARENTHESES"
+    );
+}
+
+#[test]
+fn random_wrong_simplifications_are_rarely_classified() {
+    // `cargo test -p cas --test assess random_wrong -- --nocapture` prints this figure too.
+    let mut rng = Rng(4242);
+    let (mut tagged, n) = (0, 1000);
+    for _ in 0..n {
+        let (a, b, c, d) = (rng.int(2, 9), rng.nonzero(-9, 9), rng.int(2, 9), rng.nonzero(-9, 9));
+        let sign = |v: i64| if v < 0 { format!("- {}", -v) } else { format!("+ {v}") };
+        let problem = format!("{a}(x {}) - {c}(x {})", sign(b), sign(d));
+        let (p, q) = (a - c, a * b - c * d);
+        // Near the truth: each coefficient off by up to 3, at least one of them off.
+        let answer = loop {
+            let (dp, dq) = (rng.int(-3, 3), rng.int(-3, 3));
+            if (dp, dq) != (0, 0) && p + dp != 0 {
+                break format!("{}x {}", p + dp, sign(q + dq));
+            }
+        };
+        let a = assess(&problem, Some(&answer), &[]).unwrap();
+        if a.is_correct == Some(false) && a.error_tag_code != "UNCLASSIFIED" {
+            tagged += 1;
+        }
+    }
+    let rate = tagged as f64 / n as f64;
+    println!(
+        "1000 random near-miss simplifications of a(x + b) - c(x + d): {:.1}% tagged",
+        100.0 * rate
+    );
+    assert!(rate <= 0.10, "{rate}");
+}
