@@ -877,3 +877,23 @@ fn random_wrong_simplifications_are_rarely_classified() {
     );
     assert!(rate <= 0.10, "{rate}");
 }
+
+#[test]
+fn more_steps_for_the_numeric_procedures() {
+    assert_eq!(
+        from_step("-5^2 + 30", &["25 + 30"], "55"),
+        (Some(0), "NEGATIVE-BASE-SQUARED".into())
+    );
+    assert_eq!(
+        from_step("12 - 3 \\cdot 2", &["= 9 \\cdot 2", "= 18"], "18"),
+        (Some(0), "LEFT-TO-RIGHT".into())
+    );
+    assert_eq!(
+        from_step("25\\% \\cdot 80", &["80 : 25"], "3,2"),
+        (Some(0), "DIVIDES-BY-PERCENT".into())
+    );
+    assert_eq!(
+        from_step("30\\% de 50", &["30 \\cdot 50"], "1500"),
+        (Some(0), "PERCENT-DECIMAL-SHIFT".into())
+    );
+}
