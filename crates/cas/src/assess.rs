@@ -268,7 +268,7 @@ pub fn assess(problem: &str, answer: Option<&str>, steps: &[&str]) -> Result<Ass
         answer_follows || is_correct.is_none(),
         &statement,
         steps,
-        var_of(reading),
+        reading,
         answer_set.as_ref(),
     );
     candidates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
@@ -661,9 +661,10 @@ fn merge(
     answer_follows: bool,
     problem: &Statement,
     steps: &[&str],
-    var: char,
+    reading: Option<Reading>,
     answer_set: Option<&SolutionSet>,
 ) -> Vec<Misconception> {
+    let var = var_of(reading);
     let mut out = Vec::new();
     if let Some((index, explained)) = step_candidates.first() {
         for e in explained {
@@ -671,7 +672,12 @@ fn merge(
                 .iter()
                 .find(|a| a.procedure.tag == e.procedure.tag)
                 .map_or(0.0, |a| a.confidence);
-            let confidence = if answer_follows {
+            // The answer follows from the wrong step when the chain leads to it, or (in a
+            // system, whose steps are not chained) when it is where the buggy procedure ends.
+            let ends_there = reading.is_some_and(|r| {
+                answer_set.is_some() && equivalence::of_statement(&e.wrote, r).ok().as_ref() == answer_set
+            });
+            let confidence = if answer_follows || ends_there {
                 1.0 - (1.0 - e.confidence) * (1.0 - also)
             } else {
                 e.confidence * ANSWER_ELSEWHERE

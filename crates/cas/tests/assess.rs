@@ -897,3 +897,17 @@ fn more_steps_for_the_numeric_procedures() {
         (Some(0), "PERCENT-DECIMAL-SHIFT".into())
     );
 }
+
+#[test]
+fn a_systems_wrong_step_and_answer_reinforce_each_other() {
+    let with_steps = assess("x + y = 5, 2x + y = 7", Some("x = 4, y = -1"), &["x = 5 + y"]).unwrap();
+    let answer_only = assess("x + y = 5, 2x + y = 7", Some("x = 4, y = -1"), &[]).unwrap();
+    assert_eq!(with_steps.error_subtag.as_deref(), Some("SUBSTITUTION-SIGN-ERROR"));
+    assert!(
+        with_steps.confidence >= answer_only.confidence,
+        "{} {}",
+        with_steps.confidence,
+        answer_only.confidence
+    );
+    assert_eq!(with_steps.candidates[0].step, Some(0));
+}
