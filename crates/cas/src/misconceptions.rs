@@ -866,6 +866,9 @@ fn buggy_eval(toks: &[Tok], at: &mut usize, levels: &[&[Tok]], depth: usize) -> 
 
 /// One operand: a number or group, with its power, possibly negated.
 fn operand(toks: &[Tok], at: &mut usize, levels: &[&[Tok]], depth: usize) -> Option<Rational> {
+    if depth > MAX_GROUPS {
+        return None;
+    }
     if toks.get(*at) == Some(&Tok::Minus) {
         *at += 1;
         return operand(toks, at, levels, depth + 1)?.checked_neg().ok();

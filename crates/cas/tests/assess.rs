@@ -642,6 +642,35 @@ mod garbage {
         prop::collection::vec(pieces, 0..24).prop_map(|v| v.concat())
     }
 
+    /// Small well-formed expressions in x: the shapes of school problems, nested at random.
+    fn expr() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            (0u32..13).prop_map(|n| n.to_string()),
+            Just("x".to_string()),
+            Just("2x".to_string())
+        ];
+        leaf.prop_recursive(3, 12, 2, |inner| {
+            prop_oneof![
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} + {b}")),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} - ({b})")),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) \\cdot ({b})")),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("\\frac{{{a}}}{{{b}}}")),
+                inner.clone().prop_map(|a| format!("({a})^2")),
+                inner.clone().prop_map(|a| format!("-{a}")),
+                inner.prop_map(|a| format!("{a}\\%")),
+            ]
+        })
+    }
+
+    fn statement() -> impl Strategy<Value = String> {
+        prop_oneof![
+            expr(),
+            (expr(), expr()).prop_map(|(a, b)| format!("{a} = {b}")),
+            (expr(), expr()).prop_map(|(a, b)| format!("{a} < {b}")),
+            (expr(), expr()).prop_map(|(a, b)| format!("{a} + y = {b}, x - y = 1")),
+        ]
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(400))]
         #[test]
@@ -651,6 +680,24 @@ mod garbage {
                 prop_assert_eq!(a.steps.len(), steps.len());
                 prop_assert!((0.0..=1.0).contains(&a.confidence));
                 prop_assert!(a.first_wrong_step.is_none_or(|i| i < steps.len()));
+            }
+        }
+
+        #[test]
+        fn generated_problems_give_well_formed_assessments(
+            problem in statement(),
+            answer in prop_oneof![(-20i32..20).prop_map(|n| format!("x = {n}")), (-20i32..20).prop_map(|n| n.to_string()), expr()],
+            steps in prop::collection::vec(statement(), 0..3),
+        ) {
+            let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+            if let Ok(a) = cas::assess(&problem, Some(&answer), &steps) {
+                prop_assert_eq!(a.is_correct == Some(true), a.error_tag_code == "CORRECT", "{} {}", problem, answer);
+                prop_assert!((0.0..=1.0).contains(&a.confidence));
+                prop_assert_eq!(a.error_tag_code == "UNCLASSIFIED", a.confidence == 0.0);
+                for c in &a.candidates {
+                    prop_assert!(diagnosis::catalog::error_tag(&c.error_tag_code).is_some(), "{}", c.error_tag_code);
+                }
+                prop_assert!(diagnosis::catalog::topic(a.topic).is_some());
             }
         }
 
