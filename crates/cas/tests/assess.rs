@@ -958,3 +958,117 @@ fn a_systems_wrong_step_and_answer_reinforce_each_other() {
     );
     assert_eq!(with_steps.candidates[0].step, Some(0));
 }
+
+/// A problem of each kind the procedures cover, with small random numbers.
+fn problem_of_kind(rng: &mut Rng, kind: usize) -> String {
+    let sign = |v: i64| if v < 0 { format!("- {}", -v) } else { format!("+ {v}") };
+    let (a, b, c, d) = (rng.int(2, 9), rng.nonzero(-9, 9), rng.int(2, 9), rng.nonzero(-9, 9));
+    match kind {
+        0 => linear_equation(rng).0,
+        1 => format!("{}x {} < {}", -a, sign(b), rng.int(-20, 20)),
+        2 => {
+            let (r1, r2) = (rng.int(-6, 6), rng.int(1, 6));
+            format!("x^2 {}x {} = 0", sign(-(r1 + r2)), sign(r1 * r2))
+        }
+        3 => format!("{a}(x {}) - {c}(x {})", sign(b), sign(d)),
+        4 => format!("(x {})^2 - {c}x", sign(b)),
+        5 => {
+            let op = |rng: &mut Rng| if rng.int(0, 1) == 0 { "+" } else { "-" };
+            let (n, o1, o2, e) = (rng.int(1, 20), op(rng), op(rng), rng.int(1, 9));
+            format!("{n} {o1} {a} \\cdot {c} {o2} {e}")
+        }
+        6 => format!("{}\\% de {}", 5 * rng.int(1, 19), 10 * rng.int(1, 30)),
+        7 => format!("{a} : {} = {c} : x", a * rng.int(2, 4)),
+        _ => format!("x - {}\\% x = {}", 5 * rng.int(1, 8), 4 * rng.int(5, 30)),
+    }
+}
+
+/// How a student would write a set as an answer.
+fn answer_text(set: &cas::equivalence::SolutionSet) -> Option<String> {
+    use cas::equivalence::SolutionSet::*;
+    Some(match set {
+        Value(v) => v.to_string(),
+        Expression(p) => p.to_string(),
+        Points(ps) if !ps.is_empty() => ps.iter().map(|p| format!("x = {p}")).collect::<Vec<_>>().join(", "),
+        Ray(op, b) => format!("x {} {b}", op.symbol()),
+        _ => return None,
+    })
+}
+
+#[test]
+fn procedures_are_recovered_from_their_own_answers() {
+    // `cargo test -p cas --test assess recovered -- --nocapture` prints the figures in docs/cas.md.
+    let kinds = [
+        "linear equation",
+        "linear inequality",
+        "quadratic",
+        "simplification",
+        "square of a sum",
+        "order of operations",
+        "percent of",
+        "proportion",
+        "percent equation",
+    ];
+    let mut rng = Rng(31);
+    let (mut unique, mut top1, mut shared, mut shared_top1) = (0, 0, 0, 0);
+    for (kind, name) in kinds.iter().enumerate() {
+        let (mut u, mut t) = (0, 0);
+        for _ in 0..60 {
+            let problem = problem_of_kind(&mut rng, kind);
+            let Ok(solution) = cas::solve(&problem) else { continue };
+            let statement = cas::parse(&problem).unwrap();
+            let reading = match &statement {
+                cas::Statement::Expr(_) => cas::equivalence::Reading::Expression,
+                _ => cas::equivalence::Reading::Relation('x'),
+            };
+            let Some(correct) = cas::equivalence::of_answer(&solution.answer) else {
+                continue;
+            };
+            let start = cas::misconceptions::Start {
+                statement: &statement,
+                text: &problem,
+                reading,
+            };
+            // Which procedures produce each wrong set.
+            let mut producers: Vec<(cas::equivalence::SolutionSet, Vec<&str>)> = Vec::new();
+            for p in cas::misconceptions::LIBRARY {
+                for out in p.outputs(&start) {
+                    let Ok(set) = cas::equivalence::of_statement(&out, reading) else {
+                        continue;
+                    };
+                    if set == correct {
+                        continue;
+                    }
+                    match producers.iter_mut().find(|(s, _)| *s == set) {
+                        Some((_, ps)) if !ps.contains(&p.subtag) => ps.push(p.subtag),
+                        Some(_) => {}
+                        None => producers.push((set, vec![p.subtag])),
+                    }
+                }
+            }
+            for (set, procs) in &producers {
+                let Some(answer) = answer_text(set) else { continue };
+                let a = assess(&problem, Some(&answer), &[]).unwrap();
+                if a.is_correct != Some(false) {
+                    continue;
+                }
+                let got = a.error_subtag.unwrap_or_default();
+                if procs.len() == 1 {
+                    u += 1;
+                    t += usize::from(got == procs[0]);
+                } else {
+                    shared += 1;
+                    shared_top1 += usize::from(procs.contains(&got.as_str()));
+                }
+            }
+        }
+        println!("{name}: {t} of {u} answers only one procedure produces get its subtag");
+        unique += u;
+        top1 += t;
+    }
+    println!(
+        "all kinds: {top1} of {unique} ({:.1}%) single-explanation answers get their procedure; {shared_top1} of {shared} shared ones get one of theirs",
+        100.0 * top1 as f64 / unique as f64
+    );
+    assert!(top1 as f64 >= 0.95 * unique as f64, "{top1} of {unique}");
+}
