@@ -175,6 +175,11 @@ pub fn of_expression(e: &Expr) -> Result<SolutionSet, MathError> {
 
 /// The solutions of `lhs op rhs` in at most one variable.
 pub fn of_relation(lhs: &Expr, op: RelOp, rhs: &Expr) -> Result<SolutionSet, MathError> {
+    if op == RelOp::Eq
+        && let Some(set) = surd_pair(lhs, rhs).or_else(|| surd_pair(rhs, lhs))
+    {
+        return Ok(set);
+    }
     let (ls, rs) = (expand_plus_minus(lhs)?, expand_plus_minus(rhs)?);
     if ls.len() * rs.len() > 1 {
         if op != RelOp::Eq {
@@ -305,6 +310,52 @@ fn of_poly_relation(diff: &Poly, op: RelOp) -> Result<SolutionSet, MathError> {
         }
         2 => Err(MathError::Unsupported("quadratic inequalities".into())),
         d => Err(MathError::Unsupported(format!("relations of degree {d}"))),
+    }
+}
+
+/// `x = a ± b` (also `x = (a ± b)/d`) with `b` an irrational square root, as the monic quadratic
+/// whose roots the two values are: `x^2 - 2a·x + (a^2 - b^2) = 0`. This is how answers from the
+/// quadratic formula are written; the parts are exact because `b^2` is rational.
+fn surd_pair(var_side: &Expr, value_side: &Expr) -> Option<SolutionSet> {
+    if !matches!(var_side, Expr::Var(_)) || !value_side.variables().is_empty() {
+        return None;
+    }
+    let (center, spread, over) = match value_side {
+        Expr::PlusMinus(a, b) => (a, b, None),
+        Expr::Div(top, d) => match &**top {
+            Expr::PlusMinus(a, b) => (a, b, Some(Poly::from_expr(d).ok()?.as_constant()?)),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let mut a = Poly::from_expr(center).ok()?.as_constant()?;
+    let mut b2 = square(spread, 0)?;
+    if let Some(d) = over {
+        a = a.checked_div(&d).ok()?;
+        b2 = b2.checked_div(d.checked_mul(&d).ok()?).ok()?;
+    }
+    if b2.sqrt().is_some() {
+        return None; // rational after all: the ± expansion handles it
+    }
+    let p = Rational::integer(-2).checked_mul(&a).ok()?;
+    let q = a.checked_mul(&a).ok()?.checked_sub(&b2).ok()?;
+    Some(SolutionSet::Conjugates(p, q))
+}
+
+/// The rational square of a product or quotient of numbers and square roots (`3\\sqrt{5}`).
+fn square(e: &Expr, depth: usize) -> Option<Rational> {
+    if depth > 16 {
+        return None;
+    }
+    match e {
+        Expr::Root(n, r) if **n == Expr::num(2) => Poly::from_expr(r).ok()?.as_constant(),
+        Expr::Mul(a, b) => square(a, depth + 1)?.checked_mul(square(b, depth + 1)?).ok(),
+        Expr::Div(a, b) => square(a, depth + 1)?.checked_div(square(b, depth + 1)?).ok(),
+        Expr::Neg(a) => square(a, depth + 1),
+        other => {
+            let v = Poly::from_expr(other).ok()?.as_constant()?;
+            v.checked_mul(&v).ok()
+        }
     }
 }
 
@@ -476,6 +527,8 @@ mod tests {
         assert_ne!(set("x^2 = 9"), set("x = 3"));
         assert_eq!(set("-2x + 1 > 9"), set("x < -4"));
         assert_eq!(set("x^2 - 2x - 2 = 0"), set("2x^2 - 4x - 4 = 0"));
+        assert_eq!(set("x^2 - 2x - 2 = 0"), set("x = 1 \\pm \\sqrt{3}"));
+        assert_eq!(set("x^2 - 5x + 5 = 0"), set("x = \\frac{5 \\pm \\sqrt{5}}{2}"));
         assert_eq!(set("x + 1 = x + 1"), SolutionSet::Everything);
         assert_eq!(set("x + 1 = x"), SolutionSet::Points(vec![]));
         // The unknown in a denominator: cross-multiplied, zeros of a denominator excluded.

@@ -1072,3 +1072,32 @@ fn procedures_are_recovered_from_their_own_answers() {
     );
     assert!(top1 as f64 >= 0.95 * unique as f64, "{top1} of {unique}");
 }
+
+#[test]
+fn quadratic_formula_sign_with_irrational_roots() {
+    // x^2 - 2x - 2 = 0 has x = 1 ± √3; with b for -b: -1 ± √3.
+    assert_eq!(
+        from_answer("x^2 - 2x - 2 = 0", "x = -1 \\pm \\sqrt{3}"),
+        "QUADRATIC-FORMULA-MINUS-B-DROPPED"
+    );
+    assert_eq!(
+        from_step(
+            "x^2 - 5x + 5 = 0",
+            &["x = \\frac{-5 \\pm \\sqrt{5}}{2}"],
+            "x = \\frac{-5 \\pm \\sqrt{5}}{2}"
+        ),
+        (Some(0), "QUADRATIC-FORMULA-MINUS-B-DROPPED".into())
+    );
+    let a = assess(
+        "x^2 - 2x - 2 = 0",
+        Some("x = 1 \\pm \\sqrt{3}"),
+        &["x = \\frac{2 \\pm \\sqrt{12}}{2}"],
+    )
+    .unwrap();
+    assert_eq!(
+        (a.error_tag_code.as_str(), a.first_wrong_step),
+        ("CORRECT", None),
+        "{:?}",
+        a.steps
+    );
+}
