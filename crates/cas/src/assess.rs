@@ -509,7 +509,7 @@ fn check_system_step(
     }
 }
 
-/// Byte position of the last `=` of a step, from its tokens (so that `\\le` or a `=` inside a
+/// Byte position of the last `=` of a step, from its tokens (so that `\le` or a `=` inside a
 /// command cannot be mistaken for one).
 fn last_equals(text: &str) -> Option<usize> {
     let toks = crate::lexer::tokenize(text).ok()?;

@@ -342,7 +342,7 @@ fn surd_pair(var_side: &Expr, value_side: &Expr) -> Option<SolutionSet> {
     Some(SolutionSet::Conjugates(p, q))
 }
 
-/// The rational square of a product or quotient of numbers and square roots (`3\\sqrt{5}`).
+/// The rational square of a product or quotient of numbers and square roots (`3\sqrt{5}`).
 fn square(e: &Expr, depth: usize) -> Option<Rational> {
     if depth > 16 {
         return None;

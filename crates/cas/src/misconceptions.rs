@@ -1024,11 +1024,11 @@ fn quadratic_formula_sign(start: &Start<'_>, out: &mut Vec<Statement>) {
 
 // ── Percentages ─────────────────────────────────────────────────────────────────────────────
 
-/// The percentage taken of the wrong quantity. In `x - 20\\% x = 40` (the price before a 20%
-/// discount) the 20% is taken of the 40 the student knows: `x - 20\\% · 40 = 40`, so 48 instead
-/// of 50; `20\\% x = 15` read as `x = 20\\% · 15`; `x(1 - 20\\%) = 40` as `x = 40(1 + 20\\%)`;
-/// in `x\\% · 60 = 15` the base and the part swapped (`x\\% · 15 = 60`), or the base replaced
-/// by another number of the problem (`x\\% · 50 = 50 - 40` for the change from 40 to 50).
+/// The percentage taken of the wrong quantity. In `x - 20\% x = 40` (the price before a 20%
+/// discount) the 20% is taken of the 40 the student knows: `x - 20\% · 40 = 40`, so 48 instead
+/// of 50; `20\% x = 15` read as `x = 20\% · 15`; `x(1 - 20\%) = 40` as `x = 40(1 + 20\%)`;
+/// in `x\% · 60 = 15` the base and the part swapped (`x\% · 15 = 60`), or the base replaced
+/// by another number of the problem (`x\% · 50 = 50 - 40` for the change from 40 to 50).
 fn percent_of_wrong_base(start: &Start<'_>, out: &mut Vec<Statement>) {
     let Statement::Relation {
         lhs,
@@ -1139,7 +1139,7 @@ fn contains_percent(e: &Expr) -> bool {
 }
 
 /// `(factor, u)` when `t` is `u · factor` with a numeric factor containing a percent sign that is
-/// a sum (`1 - 20\\%`), the unknown `u` having the variable.
+/// a sum (`1 - 20\%`), the unknown `u` having the variable.
 fn scaled_by_percent_change(t: &Expr) -> Option<(&Expr, &Expr)> {
     let Expr::Mul(a, b) = t else { return None };
     let change = |f: &Expr| has_sum(f) && contains_percent(f) && !has_var(f);
