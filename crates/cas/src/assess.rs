@@ -286,6 +286,16 @@ pub fn assess(problem: &str, answer: Option<&str>, steps: &[&str]) -> Result<Ass
         },
     };
 
+    // The diagnosed procedure's hint (the first one's, for two bugs at once).
+    if let Some(sub) = &error_subtag
+        && let Some(p) = LIBRARY.iter().find(|p| sub.split('+').next() == Some(p.subtag))
+    {
+        if !feedback.is_empty() {
+            feedback.push_str("; ");
+        }
+        feedback.push_str(p.hint);
+    }
+
     Ok(Assessment {
         expected: solution.answer_text.clone(),
         solution,

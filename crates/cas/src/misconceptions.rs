@@ -33,6 +33,8 @@ pub struct Start<'a> {
 pub struct Procedure {
     /// The procedure's name, reported as `errorSubtag` (`TRANSPOSE-WITHOUT-SIGN-CHANGE`).
     pub subtag: &'static str,
+    /// One sentence for the student when this procedure is the diagnosis.
+    pub hint: &'static str,
     /// The catalogue code it is reported under (`diagnosis::catalog::ERROR_TAGS`).
     pub tag: &'static str,
     /// Relative base rate among wrong answers where it applies; the same scale as the
@@ -100,6 +102,7 @@ pub fn size(s: &Statement) -> usize {
 pub static LIBRARY: &[Procedure] = &[
     Procedure {
         subtag: "TRANSPOSE-WITHOUT-SIGN-CHANGE",
+        hint: "a term that changes side changes its sign: subtract it from both sides",
         tag: "ALGEBRA_EQ_LINEAR_SIGN_FLIP_TRANSPOSE_G8",
         weight: 3.0,
         composable: true,
@@ -107,6 +110,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "DIVIDES-ONE-TERM",
+        hint: "divide every term of both sides, or isolate the term with the unknown first",
         tag: "ALGEBRA_EQ_LINEAR_DIVIDES_ONE_TERM_G8",
         weight: 1.5,
         composable: true,
@@ -114,6 +118,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "SUBTRACTS-COEFFICIENT",
+        hint: "2x means 2 times x: undo it by dividing, not subtracting",
         tag: "ALGEBRA_EQ_LINEAR_SUBTRACTS_COEFFICIENT_G8",
         weight: 1.5,
         composable: true,
@@ -121,6 +126,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "DISTRIBUTES-FIRST-TERM-ONLY",
+        hint: "the factor multiplies every term inside the brackets",
         tag: "ALGEBRA_EQ_LINEAR_DISTRIBUTES_FIRST_TERM_ONLY_G8",
         weight: 2.0,
         composable: true,
@@ -128,6 +134,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "COMBINES-UNLIKE-TERMS",
+        hint: "only like terms add up: 2x + 3 stays 2x + 3",
         tag: "ALGEBRA_EQ_LINEAR_COMBINES_UNLIKE_TERMS_G8",
         weight: 1.5,
         composable: true,
@@ -135,6 +142,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "SIGN-LOST-REMOVING-PARENTHESES",
+        hint: "a minus before a bracket changes the sign of every term inside it",
         tag: "ALGEBRA_EXPR_SIGN_LOST_PARENTHESES_G7",
         weight: 2.5,
         composable: true,
@@ -142,6 +150,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "SQUARE-OF-SUM-AS-SUM-OF-SQUARES",
+        hint: "(a + b)^2 = a^2 + 2ab + b^2, not a^2 + b^2",
         tag: "ALGEBRA_EXPR_SQUARE_OF_SUM_G9",
         weight: 3.0,
         composable: true,
@@ -149,6 +158,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "CANCELS-TERMS-ACROSS-FRACTION",
+        hint: "only common factors cancel in a fraction, never terms of a sum",
         tag: "ALGEBRA_EXPR_CANCELS_TERMS_ACROSS_FRACTION_G8",
         weight: 2.0,
         composable: true,
@@ -156,6 +166,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "LEFT-TO-RIGHT",
+        hint: "multiply and divide before adding and subtracting",
         tag: "ARITH_ORDER_OPS_LEFT_TO_RIGHT_G6",
         weight: 3.0,
         composable: false,
@@ -163,6 +174,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "MULTIPLIES-BEFORE-DIVIDING",
+        hint: "multiplication and division have the same priority (as do addition and subtraction): go from left to right",
         tag: "ARITH_ORDER_OPS_PEMDAS_LITERAL_G6",
         weight: 1.5,
         composable: false,
@@ -170,6 +182,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "NEGATIVE-BASE-SQUARED",
+        hint: "-3^2 is -(3^2) = -9; only (-3)^2 is 9",
         tag: "ARITH_ORDER_OPS_NEGATIVE_BASE_SQUARED_G7",
         weight: 2.0,
         composable: false,
@@ -177,6 +190,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "INEQUALITY-NOT-REVERSED",
+        hint: "multiplying or dividing by a negative number reverses the inequality",
         tag: "ALGEBRA_INEQ_LINEAR_NOT_FLIPPED_G8",
         weight: 3.0,
         composable: false,
@@ -184,6 +198,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "QUADRATIC-ROOT-LOST",
+        hint: "a quadratic equation can have two solutions: x^2 = 9 gives x = 3 and x = -3",
         tag: "ALGEBRA_EQ_QUADRATIC_ROOT_LOST_G10",
         weight: 3.0,
         composable: false,
@@ -191,6 +206,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "PERCENT-OF-WRONG-BASE",
+        hint: "ask what the percentage is of: the original quantity is the 100%",
         tag: "RATIO_PERCENT_WRONG_BASE_G7",
         weight: 3.0,
         composable: false,
@@ -198,6 +214,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "DIVIDES-BY-PERCENT",
+        hint: "p% of n is p hundredths of n: n · p / 100",
         tag: "RATIO_PERCENT_DIVIDE_BY_PERCENT_G7",
         weight: 2.0,
         composable: false,
@@ -205,6 +222,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "PERCENT-DECIMAL-SHIFT",
+        hint: "p% is p/100: 15% = 0.15",
         tag: "RATIO_PERCENT_DECIMAL_SHIFT_ERROR_G7",
         weight: 1.5,
         composable: false,
@@ -212,6 +230,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "ADDITIVE-STRATEGY",
+        hint: "equal ratios are multiples, not equal differences",
         tag: "RATIO_PROPORTION_ADDITIVE_STRATEGY_G7",
         weight: 2.0,
         composable: false,
@@ -219,6 +238,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "WRONG-CROSS-PRODUCT",
+        hint: "in a/b = c/d multiply across: a · d = b · c",
         tag: "RATIO_PROPORTION_CROSS_PRODUCT_ERROR_G7",
         weight: 1.5,
         composable: false,
@@ -226,6 +246,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "SUBSTITUTION-SIGN-ERROR",
+        hint: "isolate the unknown by doing the same to both sides and substitute it in brackets",
         tag: "ALGEBRA_SYSTEM_LINEAR_SUBSTITUTION_SIGN_G9",
         weight: 3.0,
         composable: false,
@@ -233,6 +254,7 @@ pub static LIBRARY: &[Procedure] = &[
     },
     Procedure {
         subtag: "QUADRATIC-FORMULA-MINUS-B-DROPPED",
+        hint: "the formula starts with -b: write b with its sign, in brackets",
         tag: "ALGEBRA_EQ_QUADRATIC_FORMULA_SIGN_G10",
         weight: 1.5,
         composable: false,

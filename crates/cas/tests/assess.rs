@@ -1101,3 +1101,13 @@ fn quadratic_formula_sign_with_irrational_roots() {
         a.steps
     );
 }
+
+#[test]
+fn feedback_carries_the_procedures_hint() {
+    let a = assess("2x + 3 = 11", Some("x = 7"), &[]).unwrap();
+    assert!(a.feedback.contains("changes its sign"), "{}", a.feedback);
+    for p in cas::misconceptions::LIBRARY {
+        assert!(!p.hint.is_empty() && !p.hint.ends_with('.'), "{}", p.subtag);
+    }
+    assert!(assess("2x + 3 = 11", Some("x = 4"), &[]).unwrap().feedback.is_empty());
+}
