@@ -245,7 +245,10 @@ async fn a_wrong_answer_no_misconception_explains_goes_to_the_llm() {
         assert_eq!(fake.request_count(), 1);
         let request = fake.requests.lock().unwrap()[0].to_string();
         assert!(request.contains("2x + 3 = 11"), "the problem is in the prompt");
-        assert!(!request.contains("stu_f") && !request.contains("crs_alg"), "no ids in the prompt");
+        assert!(
+            !request.contains("stu_f") && !request.contains("crs_alg"),
+            "no ids in the prompt"
+        );
 
         // Unreadable problems are not sent.
         let (verdict, _, _) = solve(&app, &token, &problem("stu_f", "2x + = 11", "x = 4", &[])).await;
