@@ -63,13 +63,15 @@ pub struct Token {
 pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
     let bytes = input.as_bytes();
     let mut out = Vec::new();
-    let mut i = 0;
+    let mut i = instruction_prefix(input);
     while i < input.len() {
         let c = input[i..].chars().next().unwrap_or(' ');
         let start = i;
         let simple = |t: Tok| Some(t);
         let tok = match c {
             ' ' | '\t' | '\n' | '\r' | '$' => None,
+            // A full stop ending the statement ("2x + 3 = 11."), as a scanned problem has it.
+            '.' if only_closing(&input[i + 1..]) => None,
             '0'..='9' | '.' if c != '.' || bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
                 let mut j = i;
                 while j < bytes.len() && bytes[j].is_ascii_digit() {
@@ -153,6 +155,12 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                     // LaTeX, but students type it too).
                     match bytes.get(j) {
                         Some(b',' | b';' | b'!' | b' ' | b':') => {
+                            i = j + 1;
+                            continue;
+                        }
+                        // `\[ … \]` and `\( … \)` delimit display and inline maths, as `$` does:
+                        // OCR output and typed LaTeX often keep them.
+                        Some(b'[' | b']' | b'(' | b')') => {
                             i = j + 1;
                             continue;
                         }
@@ -280,6 +288,32 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
         pos: input.len(),
     });
     Ok(out)
+}
+
+/// Where the maths starts after an instruction that a scan keeps in front of it ("Resuelve:",
+/// "Calcula el valor de x:", "Solve:"): words of letters and spaces, one of at least three
+/// letters (variables are single letters, so `a:b = c:x` stays a proportion), then a colon.
+fn instruction_prefix(input: &str) -> usize {
+    let Some(colon) = input.find(':') else { return 0 };
+    let words = &input[..colon];
+    let letters_and_spaces = words.chars().all(|c| c.is_alphabetic() || c == ' ');
+    let mut run = 0;
+    let mut longest = 0;
+    for c in words.chars() {
+        run = if c.is_alphabetic() { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    if letters_and_spaces && longest >= 3 {
+        colon + 1
+    } else {
+        0
+    }
+}
+
+/// Whether only closing delimiters and spaces follow (`$`, `\]`, `\)`).
+fn only_closing(rest: &str) -> bool {
+    let rest = rest.trim();
+    rest.is_empty() || rest.chars().all(|c| matches!(c, '$' | ' ')) || matches!(rest, "\\]" | "\\)" | "\\]$")
 }
 
 /// After a percent sign, the words `de`, `del` (Spanish) and `of` mean "of", that is times:

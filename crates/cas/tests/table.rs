@@ -668,6 +668,31 @@ fn unreadable_answers_are_incorrect_not_errors() {
     assert!(check("2x + = 11", "4").is_err());
 }
 
+/// What scans and typed LaTeX wrap a problem in: math delimiters, a final full stop, an
+/// instruction before a colon. Read as the bare problem; a proportion's `:` stays a division.
+#[test]
+fn scanned_wrappings_are_ignored() {
+    for problem in [
+        "$2x+3=11$",
+        "\\[2x+3=11\\]",
+        "\\(2x + 3 = 11\\)",
+        "2x+3=11.",
+        "$2x+3=11.$",
+        "Resuelve: 2x+3=11",
+        "Resuelve la ecuación: 2x + 3 = 11.",
+        "Solve: \\( 2x + 3 = 11 \\)",
+    ] {
+        assert_eq!(solve(problem).unwrap().answer_text, "x = 4", "{problem}");
+    }
+    assert_eq!(solve("2:4 = 3:x").unwrap().answer_text, "x = 6");
+    assert_eq!(solve("x:2 = 3").unwrap().answer_text, "x = 6");
+    // A full stop inside is still an error, at its position.
+    assert_eq!(
+        cas::parse("2x. + 3 = 11").unwrap_err().to_string(),
+        "unexpected character '.' at 2"
+    );
+}
+
 #[test]
 fn parser_error_positions() {
     let cases: &[(&str, &str)] = &[
