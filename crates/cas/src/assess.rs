@@ -23,6 +23,7 @@
 
 use serde::Serialize;
 
+use crate::arithmetic;
 use crate::ast::{RelOp, Statement};
 use crate::check::check;
 use crate::equivalence::{self, Reading, SolutionSet};
@@ -30,7 +31,7 @@ use crate::error::CasError;
 use crate::misconceptions::{LIBRARY, Procedure, Start};
 use crate::number::Rational;
 use crate::parser::{parse, parse_list};
-use crate::solve::{Solution, SolutionKind, solve};
+use crate::solve::{Answer, Solution, SolutionKind, solve};
 
 /// Below this confidence the best candidate is not reported (`UNCLASSIFIED`, candidates kept),
 /// as in the diagnosis engine.
@@ -273,7 +274,7 @@ pub fn assess(problem: &str, answer: Option<&str>, steps: &[&str]) -> Result<Ass
     );
     candidates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
 
-    let (error_tag_code, error_subtag, confidence) = match is_correct {
+    let (mut error_tag_code, mut error_subtag, mut confidence) = match is_correct {
         Some(true) => ("CORRECT".to_string(), None, 1.0),
         None if first_wrong_step.is_none() => ("CORRECT".to_string(), None, 1.0),
         _ => match candidates.first() {
@@ -285,6 +286,26 @@ pub fn assess(problem: &str, answer: Option<&str>, steps: &[&str]) -> Result<Ass
             _ => ("UNCLASSIFIED".to_string(), None, 0.0),
         },
     };
+
+    // A one-operation numeric problem is also the diagnosis engine's: its family is the topic,
+    // and its diagnosis stands where it is the more confident.
+    let mut topic = topic;
+    if let Answer::Number { value } = &solution.answer
+        && solution.kind == SolutionKind::Evaluation
+        && let Some(engine) = arithmetic::diagnose(problem, value, answer, steps)
+    {
+        topic = engine.family;
+        if is_correct == Some(false)
+            && let Some((tag, subtag, conf)) = engine.tag
+            && (error_tag_code == "UNCLASSIFIED" || conf > confidence)
+        {
+            (error_tag_code, error_subtag, confidence) = (tag, subtag, conf);
+        }
+        if is_correct == Some(false) {
+            candidates.extend(engine.candidates);
+            candidates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        }
+    }
 
     // The diagnosed procedure's hint (the first one's, for two bugs at once).
     if let Some(sub) = &error_subtag

@@ -33,6 +33,7 @@ pub use parser::{parse, parse_expr, parse_list};
 pub use poly::Poly;
 pub use solve::{Answer, Solution, SolutionKind, Surd, solve};
 
+mod arithmetic;
 pub mod assess;
 pub mod equivalence;
 pub mod misconceptions;

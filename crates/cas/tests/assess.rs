@@ -1111,3 +1111,88 @@ fn feedback_carries_the_procedures_hint() {
     }
     assert!(assess("2x + 3 = 11", Some("x = 4"), &[]).unwrap().feedback.is_empty());
 }
+
+/// One-operation numeric problems go to the diagnosis engine too: its column, fraction, integer,
+/// decimal and power procedures name the bug, and its family is the topic.
+#[test]
+fn one_operation_problems_get_the_diagnosis_engines_procedures() {
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
+        (
+            "53 - 26",
+            "33",
+            "ARITH_SUB",
+            "ARITH_SUB_BORROW_OMITTED_TENS_G3",
+            "SMALLER-FROM-LARGER",
+        ),
+        (
+            "100 - 27",
+            "83",
+            "ARITH_SUB",
+            "ARITH_SUB_BORROW_FROM_ZERO_G3",
+            "DONT-DECREMENT-ZERO",
+        ),
+        (
+            "47 + 38",
+            "715",
+            "ARITH_ADD",
+            "ARITH_ADD_WRITES_WHOLE_COLUMN_SUM_G3",
+            "WRITES-WHOLE-COLUMN-SUM",
+        ),
+        (
+            "12 \\cdot 5",
+            "17",
+            "ARITH_MUL",
+            "ARITH_MUL_ADD_INSTEAD_G3",
+            "ADD-INSTEAD",
+        ),
+        (
+            "\\frac{1}{2} + \\frac{1}{3}",
+            "\\frac{2}{5}",
+            "FRACT_ADDSUB",
+            "FRACT_ADDSUB_SUM_NUMERATOR_AND_DENOMINATOR_G5",
+            "ADD-NUMERATORS-AND-DENOMINATORS",
+        ),
+        (
+            "-4 \\cdot (-3)",
+            "-12",
+            "INT_MUL",
+            "INT_SIGN_NEG_TIMES_NEG_IS_NEG_G7",
+            "NEG-TIMES-NEG-IS-NEG",
+        ),
+        (
+            "2,5 + 1,25",
+            "1,5",
+            "DEC_ADD",
+            "DEC_ADD_RIGHT_ALIGNED_LIKE_INTEGERS_G5",
+            "RIGHT-ALIGNED-LIKE-INTEGERS",
+        ),
+        (
+            "2^3 \\cdot 2^4",
+            "2^{12}",
+            "POW_POWER",
+            "POW_POWER_PRODUCT_MULTIPLIES_EXPONENTS_G8",
+            "PRODUCT-MULTIPLIES-EXPONENTS",
+        ),
+    ];
+    for (problem, answer, topic, tag, subtag) in cases {
+        let a = assess(problem, Some(answer), &[]).unwrap();
+        assert_eq!(a.is_correct, Some(false), "{problem}");
+        assert_eq!(a.topic, *topic, "{problem}");
+        assert_eq!(a.error_tag_code, *tag, "{problem} = {answer}: {a:?}");
+        assert_eq!(a.error_subtag.as_deref(), Some(*subtag), "{problem}");
+        assert!(a.confidence >= 0.5, "{problem}");
+    }
+    // A correct answer takes the family as its topic too; a longer expression stays with the
+    // order of operations.
+    let right = assess("53 - 26", Some("27"), &["53 - 26 = 27"]).unwrap();
+    assert_eq!((right.topic, right.error_tag_code.as_str()), ("ARITH_SUB", "CORRECT"));
+    assert_eq!(
+        assess("3 + 4 \\cdot 2", Some("14"), &[]).unwrap().topic,
+        "ARITH_ORDER_OPS"
+    );
+    // Noise stays unexplained.
+    assert_eq!(
+        assess("53 - 26", Some("4"), &[]).unwrap().error_tag_code,
+        "UNCLASSIFIED"
+    );
+}

@@ -94,6 +94,21 @@ async fn a_wrong_step_is_pointed_at_and_named() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scanned_subtraction_is_diagnosed_as_the_exercise_would_be() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let token = app.token("stu_g", Role::Student);
+        let body = problem("stu_g", "53 - 26", "33", &["53 - 26 = 33"]);
+        let (verdict, detail, _) = solve(&app, &token, &body).await;
+        assert_eq!(verdict["errorTagCode"], "ARITH_SUB_BORROW_OMITTED_TENS_G3", "{detail}");
+        assert_eq!(detail["errorSubtag"], "SMALLER-FROM-LARGER");
+        assert_eq!(detail["topicCode"], "ARITH_SUB");
+        let (_, mastery) = app.get("/mastery/students/stu_g", &token).await;
+        assert_eq!(mastery["topics"][0]["topicCode"], "ARITH_SUB", "{mastery}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_problem_that_cannot_be_read_ends_unclassified_with_the_reason() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
