@@ -125,6 +125,22 @@ pub static LIBRARY: &[Procedure] = &[
         run: subtracts_coefficient,
     },
     Procedure {
+        subtag: "MULTIPLIES-BY-COEFFICIENT",
+        hint: "2x means 2 times x: undo a multiplication by dividing",
+        tag: "ALGEBRA_EQ_LINEAR_MULTIPLIES_BY_COEFFICIENT_G8",
+        weight: 1.5,
+        composable: true,
+        run: multiplies_by_coefficient,
+    },
+    Procedure {
+        subtag: "COEFFICIENT-NOT-DIVIDED",
+        hint: "the last step divides both sides by the coefficient of the unknown",
+        tag: "ALGEBRA_EQ_LINEAR_COEFFICIENT_NOT_DIVIDED_G8",
+        weight: 1.5,
+        composable: true,
+        run: coefficient_not_divided,
+    },
+    Procedure {
         subtag: "DISTRIBUTES-FIRST-TERM-ONLY",
         hint: "the factor multiplies every term inside the brackets",
         tag: "ALGEBRA_EQ_LINEAR_DISTRIBUTES_FIRST_TERM_ONLY_G8",
@@ -243,6 +259,14 @@ pub static LIBRARY: &[Procedure] = &[
         weight: 1.5,
         composable: false,
         run: wrong_cross_product,
+    },
+    Procedure {
+        subtag: "SYSTEM-VALUES-SWAPPED",
+        hint: "write each value next to its own unknown, and check the pair in both equations",
+        tag: "ALGEBRA_SYSTEM_LINEAR_VALUES_SWAPPED_G9",
+        weight: 2.0,
+        composable: false,
+        run: system_values_swapped,
     },
     Procedure {
         subtag: "SUBSTITUTION-SIGN-ERROR",
@@ -615,6 +639,43 @@ fn subtracts_coefficient(start: &Start<'_>, out: &mut Vec<Statement>) {
     }
     let Ok(k) = c.checked_sub(&b) else { return };
     if let Ok(v) = k.checked_sub(&a) {
+        out.push(relation(Expr::Var(ls.var), op, num(v)));
+    }
+}
+
+/// The coefficient undone by multiplying instead of dividing: `3x = 12` → `x = 12 · 3`.
+fn multiplies_by_coefficient(start: &Start<'_>, out: &mut Vec<Statement>) {
+    let Some(ls) = linear_sides(start.statement) else {
+        return;
+    };
+    let Some((a, b, c, op)) = gathered(&ls) else {
+        return;
+    };
+    // A whole-number coefficient: a fraction's is undone by multiplying, rightly.
+    if !a.is_integer() || a == Rational::ONE || a == Rational::integer(-1) {
+        return;
+    }
+    let op = if a.is_negative() { op.swap() } else { op };
+    if let Ok(v) = c.checked_sub(&b).and_then(|k| k.checked_mul(&a)) {
+        out.push(relation(Expr::Var(ls.var), op, num(v)));
+    }
+}
+
+/// The work stops before the last division, the coefficient dropped: `3x + 5 = 20` → `3x = 15`
+/// → `x = 15`.
+fn coefficient_not_divided(start: &Start<'_>, out: &mut Vec<Statement>) {
+    let Some(ls) = linear_sides(start.statement) else {
+        return;
+    };
+    let Some((a, b, c, op)) = gathered(&ls) else {
+        return;
+    };
+    // A whole-number coefficient left standing (`3x = 15` read as `x = 15`); a fraction's
+    // dropped is another story (cancelling across a fraction, say).
+    if !a.is_integer() || a == Rational::ONE {
+        return;
+    }
+    if let Ok(v) = c.checked_sub(&b) {
         out.push(relation(Expr::Var(ls.var), op, num(v)));
     }
 }
@@ -1255,6 +1316,29 @@ fn substitution_sign_error(start: &Start<'_>, out: &mut Vec<Statement>) {
             let correct = isolated(&ac, &neg_ab);
             out.push(system(relation(v.clone(), RelOp::Eq, correct), other(&kept)));
         }
+    }
+}
+
+/// The system solved, the two values written against each other's unknown: `x + y = 5,
+/// x - y = 1` → `x = 2, y = 3` instead of `x = 3, y = 2`.
+fn system_values_swapped(start: &Start<'_>, out: &mut Vec<Statement>) {
+    if !matches!(start.reading, Reading::System(_)) {
+        return;
+    }
+    let Ok(solution) = crate::solve::solve(start.text) else {
+        return;
+    };
+    let crate::solve::Answer::Point { vars, values } = solution.answer else {
+        return;
+    };
+    let ([v, w], [p, q]) = (vars.as_slice(), values.as_slice()) else {
+        return;
+    };
+    if p != q {
+        out.push(Statement::System(vec![
+            relation(Expr::Var(*v), RelOp::Eq, num(q.clone())),
+            relation(Expr::Var(*w), RelOp::Eq, num(p.clone())),
+        ]));
     }
 }
 

@@ -137,6 +137,49 @@ fn divides_one_term() {
 }
 
 #[test]
+fn multiplies_by_coefficient() {
+    assert_eq!(from_answer("3x = 12", "x = 36"), "MULTIPLIES-BY-COEFFICIENT");
+    assert_eq!(from_answer("2x + 1 = 9", "x = 16"), "MULTIPLIES-BY-COEFFICIENT");
+    assert_eq!(
+        from_step("4x - 2 = 10", &["4x = 12", "x = 48"], "x = 48"),
+        (Some(1), "MULTIPLIES-BY-COEFFICIENT".into())
+    );
+    assert_eq!(
+        from_step("5x = 20", &["x = 100"], "x = 100"),
+        (Some(0), "MULTIPLIES-BY-COEFFICIENT".into())
+    );
+}
+
+#[test]
+fn coefficient_not_divided() {
+    assert_eq!(from_answer("3x + 5 = 20", "x = 15"), "COEFFICIENT-NOT-DIVIDED");
+    assert_eq!(from_answer("4x - 3 = 9", "x = 12"), "COEFFICIENT-NOT-DIVIDED");
+    assert_eq!(
+        from_step("3x + 5 = 20", &["3x = 15", "x = 15"], "x = 15"),
+        (Some(1), "COEFFICIENT-NOT-DIVIDED".into())
+    );
+    assert_eq!(
+        from_step("7x = 21 + 7", &["x = 28"], "x = 28"),
+        (Some(0), "COEFFICIENT-NOT-DIVIDED".into())
+    );
+}
+
+#[test]
+fn system_values_swapped() {
+    assert_eq!(
+        from_answer("x + y = 5 \\\\ x - y = 1", "x = 2, y = 3"),
+        "SYSTEM-VALUES-SWAPPED"
+    );
+    assert_eq!(
+        from_answer("2x + y = 7 \\\\ x - y = -1", "x = 3, y = 2"),
+        "SYSTEM-VALUES-SWAPPED"
+    );
+    // Equal values cannot be swapped.
+    let a = assess("x + y = 4 \\\\ x - y = 0", Some("x = 2, y = 3"), &[]).unwrap();
+    assert_ne!(a.error_subtag.as_deref(), Some("SYSTEM-VALUES-SWAPPED"));
+}
+
+#[test]
 fn subtracts_coefficient() {
     assert_eq!(from_answer("2x = 8", "x = 6"), "SUBTRACTS-COEFFICIENT");
     assert_eq!(from_answer("5x + 1 = 21", "x = 15"), "SUBTRACTS-COEFFICIENT");
