@@ -5,15 +5,134 @@
 //! ([`segment`]) → each glyph classified by a small network whose weights are committed in
 //! `weights/` ([`classifier`], trained by `examples/train.rs` on MNIST digits and synthesised
 //! operators, [`synth`]) → each line read as the most probable *well-formed* expression
-//! ([`reader`]), not glyph by glyph → lines grouped into exercises by vertical space.
+//! ([`reader`]), not glyph by glyph → lines grouped into exercises by vertical space
+//! ([`exercise`]).
 //!
 //! The grammar constrains the form of a line (number, operator, number, `=`, number), never its
 //! arithmetic truth: a student's wrong answer is read as written.
+//!
+//! The crate is pure: bytes in ([`read_photo`]), structs out; no I/O, no panic on any input, no
+//! recursion over image-sized data.
 
 pub mod classifier;
+pub mod compose;
+pub mod exercise;
 pub mod glyphs;
 pub mod photo;
 pub mod preprocess;
 pub mod reader;
 pub mod segment;
 pub mod synth;
+
+use std::sync::OnceLock;
+
+use image::GrayImage;
+use serde::Serialize;
+
+pub use exercise::{Exercise, RawStep};
+pub use glyphs::{Glyph, GrayBitmap};
+pub use reader::LineReading;
+
+use classifier::Classifier;
+use exercise::PlacedLine;
+use reader::GlyphInput;
+use segment::SegmentParams;
+
+/// Bounds on the work a photo may cause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Most pixels (width × height, from the header, before decoding) a photo may have.
+    pub max_pixels: u64,
+    /// Most lines read (the first ones, top to bottom); the rest are ignored.
+    pub max_lines: usize,
+    /// Most glyphs read in a line (the first ones, left to right).
+    pub max_glyphs_per_line: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_pixels: 40_000_000,
+            max_lines: 40,
+            max_glyphs_per_line: 64,
+        }
+    }
+}
+
+/// Why a photo could not be read. A photo that decodes but holds nothing legible is not an
+/// error: it reads as no exercises.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OcrError {
+    /// Not PNG or JPEG by its magic bytes (the service answers 415).
+    #[error("not a PNG or JPEG image")]
+    UnsupportedFormat,
+    /// PNG or JPEG by its magic bytes, but it does not decode (422).
+    #[error("the image does not decode: {0}")]
+    Undecodable(String),
+    /// The header declares more pixels than allowed; nothing was decoded (422).
+    #[error("the image is {width}×{height}, more than {max} pixels")]
+    TooManyPixels { width: u32, height: u32, max: u64 },
+}
+
+/// What a photo holds.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PhotoReading {
+    /// Top to bottom.
+    pub exercises: Vec<Exercise>,
+    /// The decoded image's size (after EXIF orientation).
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The built-in classifier, loaded once per process.
+pub fn builtin_classifier() -> &'static Classifier {
+    static CLASSIFIER: OnceLock<Classifier> = OnceLock::new();
+    CLASSIFIER.get_or_init(Classifier::builtin)
+}
+
+/// Reads a photo (PNG or JPEG bytes) with the built-in classifier.
+pub fn read_photo(bytes: &[u8], limits: &Limits) -> Result<PhotoReading, OcrError> {
+    let gray = photo::decode_gray(bytes, limits)?;
+    Ok(read_image(&gray, limits, builtin_classifier()))
+}
+
+/// Reads a decoded grayscale image (paper light, ink dark).
+pub fn read_image(gray: &GrayImage, limits: &Limits, classifier: &Classifier) -> PhotoReading {
+    let lines = read_lines(gray, limits, classifier);
+    let exercises = exercise::group(&lines)
+        .iter()
+        .filter_map(|g| exercise::exercise(g))
+        .collect();
+    PhotoReading {
+        exercises,
+        width: gray.width(),
+        height: gray.height(),
+    }
+}
+
+/// Every line of an image that has a well-formed reading, top to bottom, with its extent in the
+/// working (downscaled, deskewed) image.
+pub fn read_lines(gray: &GrayImage, limits: &Limits, classifier: &Classifier) -> Vec<PlacedLine> {
+    let (mask, _angle) = preprocess::preprocess(gray);
+    let (labels, lines) = segment::segment(&mask, &SegmentParams::default(), limits.max_lines);
+    lines
+        .iter()
+        .filter_map(|line| {
+            let inputs: Vec<GlyphInput> = line
+                .glyphs
+                .iter()
+                .take(limits.max_glyphs_per_line)
+                .map(|g| GlyphInput {
+                    rect: g.rect,
+                    probs: classifier.classify(&classifier::normalize(&segment::glyph_bitmap(&labels, g))),
+                })
+                .collect();
+            reader::read_line(&inputs).map(|reading| PlacedLine {
+                top: line.top,
+                bottom: line.bottom,
+                reading,
+            })
+        })
+        .collect()
+}
