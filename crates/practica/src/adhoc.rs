@@ -74,6 +74,9 @@ pub struct SolveAdhoc {
     course_id: Option<String>,
     /// 1 to 12; 7 when omitted.
     grade_level: Option<i64>,
+    /// The photo the problem was read from (`POST /attempts/ocr-extract`'s `photoId`).
+    #[allow(dead_code)]
+    photo_id: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -105,6 +108,7 @@ fn read_body(v: Value) -> ApiResult<SolveAdhoc> {
     text(&v, "problemLatex", true, MAX_LATEX)?;
     text(&v, "studentFinalAnswer", true, MAX_LATEX)?;
     text(&v, "courseId", false, MAX_ID)?;
+    text(&v, "photoId", false, MAX_ID)?;
     match v.get("studentSteps") {
         None | Some(Value::Null) => {}
         Some(Value::Array(steps)) if steps.len() > MAX_STEPS => {
@@ -150,8 +154,10 @@ async fn solve_adhoc(
 ) -> ApiResult<Response> {
     let value = json_body(&headers, body, state.config.body_limit_bytes)?;
     let hash = request_hash(&headers, &value);
+    let photo_field = value.get("photoId").cloned();
     let body = read_body(value)?;
     authorize_acting_for(&state, &caller, &body.student_id, body.course_id.as_deref()).await?;
+    let photo_id = crate::ocr::attachable_photo(&state, &caller, photo_field.as_ref(), &body.student_id).await?;
     let key = idempotency_key(&headers)?;
 
     let now = now_micros();
@@ -202,6 +208,7 @@ async fn solve_adhoc(
         origin: AttemptOrigin::Adhoc,
         problem: Some(body.problem_latex.trim().to_string()),
         grade_level: Some(grade),
+        photo_id,
     };
     let event_id = Uuid::now_v7();
     let event = OutboxEvent {

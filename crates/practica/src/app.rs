@@ -26,7 +26,7 @@ use crate::feedback::{LearnedRules, LearningPolicy};
 use crate::jobs::Workers;
 use crate::llm::{ChatModel, OpenAiCompatible, OpenAiConfig};
 use crate::storage::{self, Store};
-use crate::{adhoc, admin, attempts, catalog, mastery_api, ocr, ops, trace};
+use crate::{adhoc, admin, attempts, catalog, mastery_api, ops, trace};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -48,6 +48,10 @@ pub struct AppState {
     pub jobs_wake: Arc<Notify>,
     /// The LLM for the classifier, when one is configured.
     pub llm: Option<Arc<dyn ChatModel>>,
+    /// Where photos are kept, and their links.
+    pub uploads: Arc<crate::uploads::Uploads>,
+    /// The photo readers: built in, and a vision model when configured.
+    pub readers: Arc<crate::ocr::Readers>,
 }
 
 #[derive(OpenApi)]
@@ -98,7 +102,7 @@ impl App {
         let secret = auth::load_or_create_secret(&config.data_dir)?;
         let catalog = Arc::new(Catalog::load(store.as_ref()).await?);
         let auth = Arc::new(Authenticator::new(
-            secret,
+            secret.clone(),
             store.clone(),
             config.jwks_url.clone(),
             config.jwt_audience.clone(),
@@ -137,6 +141,50 @@ impl App {
             )?)),
             None => None,
         };
+        let uploads = Arc::new(crate::uploads::Uploads::open(
+            config.uploads_url.as_deref(),
+            &config.data_dir,
+            &secret,
+            std::time::Duration::from_secs(config.upload_link_secs),
+        )?);
+        let vision: Option<Arc<dyn crate::ocr::OcrEngine>> = match &config.vision_model {
+            Some(model) => {
+                let base_url = config
+                    .vision_base_url
+                    .clone()
+                    .or_else(|| config.llm_base_url.clone())
+                    .unwrap_or_default();
+                let chat = OpenAiCompatible::new(
+                    OpenAiConfig {
+                        base_url,
+                        api_key: config.vision_api_key.clone().or_else(|| config.llm_api_key.clone()),
+                        model: model.clone(),
+                        timeout: std::time::Duration::from_secs(config.llm_timeout_secs),
+                        max_retries: config.llm_max_retries,
+                        max_backoff: std::time::Duration::from_secs(30),
+                    },
+                    // One daily budget for every model call of the deployment.
+                    Arc::new(StoredBudget {
+                        store: store.clone(),
+                        model: model.clone(),
+                        limit: config.llm_daily_token_budget,
+                    }),
+                )?;
+                Some(Arc::new(crate::ocr::Vision { model: Arc::new(chat) }))
+            }
+            None => None,
+        };
+        let readers = Arc::new(crate::ocr::Readers {
+            builtin: Arc::new(crate::ocr::Builtin {
+                limits: ocr::Limits {
+                    max_pixels: config.ocr_max_pixels,
+                    ..ocr::Limits::default()
+                },
+            }),
+            vision,
+            vision_always: config.vision_mode == "always",
+            vision_below: config.vision_below,
+        });
         let learning = LearningPolicy {
             min_reports: config.learn_min_reports,
             min_reporters: config.learn_min_reporters,
@@ -145,7 +193,8 @@ impl App {
         let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
             .merge(attempts::router())
             .merge(adhoc::router())
-            .merge(ocr::router().layer(DefaultBodyLimit::max(ocr::MAX_IMAGE_BYTES + 64 * 1024)))
+            .merge(crate::ocr::router().layer(DefaultBodyLimit::max(crate::ocr::MAX_IMAGE_BYTES + 64 * 1024)))
+            .merge(crate::uploads::router())
             .merge(catalog::router())
             .merge(mastery_api::router())
             .merge(admin::router().layer(DefaultBodyLimit::max(admin::MAX_BUNDLE_BYTES)))
@@ -164,6 +213,8 @@ impl App {
             learning,
             jobs_wake: Arc::new(Notify::new()),
             llm,
+            uploads,
+            readers,
         };
         let router = router(api, state.clone());
         Ok(App {

@@ -93,6 +93,8 @@ pub struct CreateAttempt {
     minuend: Option<Value>,
     #[schema(value_type = Object)]
     subtrahend: Option<Value>,
+    /// The photo the work was read from (`POST /attempts/ocr-extract`'s `photoId`).
+    photo_id: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -233,9 +235,11 @@ async fn create_attempt(
     let value = json_body(&headers, body, state.config.body_limit_bytes)?;
     // The request a retry must repeat, as canonical JSON (keys sorted), before the body is read.
     let request_hash = request_hash(&headers, &value);
+    let photo_field = value.get("photoId").cloned();
     let mut body = read_attempt_body(value)?;
     let student_id = body.student_id.clone().unwrap_or_default();
     authorize_acting_for(&state, &caller, &student_id, body.course_id.as_deref()).await?;
+    let photo_id = crate::ocr::attachable_photo(&state, &caller, photo_field.as_ref(), &student_id).await?;
     let idempotency_key = idempotency_key(&headers)?;
     let topic = state
         .catalog
@@ -359,6 +363,7 @@ async fn create_attempt(
         origin: AttemptOrigin::Exercise,
         problem: None,
         grade_level: None,
+        photo_id,
         classification_job: unclassified.then(|| NewJob {
             id: Uuid::now_v7(),
             kind: crate::classify::KIND.to_string(),
@@ -624,7 +629,7 @@ async fn attempt_detail(
             .classified_at
             .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
         reports: a.reports.clone(),
-        photos: Vec::new(),
+        photos: photo_links(&state, a.photo_id).await,
         submission: None,
         trace_id: a.trace_id.clone(),
         via_agent: a.via_agent,
@@ -637,6 +642,27 @@ async fn attempt_detail(
         grade_level: a.grade_level,
         solution: a.diagnosis.get("solution").filter(|s| !s.is_null()).cloned(),
     }))
+}
+
+/// Signed, expiring links to an attempt's photo; a photo that cannot be linked (its row or the
+/// store gone) is left out and logged, not an error for the reader of the detail.
+async fn photo_links(state: &AppState, photo_id: Option<Uuid>) -> Vec<String> {
+    let Some(id) = photo_id else { return Vec::new() };
+    let link = async {
+        let upload = state
+            .store
+            .upload(id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no upload row"))?;
+        state.uploads.link(&upload).await
+    };
+    match link.await {
+        Ok(url) => vec![url],
+        Err(e) => {
+            tracing::warn!(photo = %id, error = %e, "no link to an attempt's photo");
+            Vec::new()
+        }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -81,6 +81,23 @@ pub struct Config {
     pub mastery_refit_hours: u64,
     /// Topics with fewer responses keep their parameters.
     pub mastery_refit_min_responses: i64,
+    /// Where photos are kept: a local directory (default `<data dir>/uploads`), `file:///path`,
+    /// or `s3://bucket/prefix` (S3-compatible; credentials, region and endpoint from the usual
+    /// `AWS_*` variables, e.g. `AWS_ENDPOINT` for MinIO).
+    pub uploads_url: Option<String>,
+    /// How long a link to a photo handed to a client stays valid.
+    pub upload_link_secs: u64,
+    /// Photos with more pixels are refused before decoding (decompression bombs).
+    pub ocr_max_pixels: u64,
+    /// An OpenAI-compatible vision model that reads photos too: its endpoint (default: the
+    /// LLM's), key (default: the LLM's) and model; without a model, only the built-in reader.
+    pub vision_base_url: Option<String>,
+    pub vision_api_key: Option<String>,
+    pub vision_model: Option<String>,
+    /// `fallback`: ask the vision model when the built-in reading is less confident than
+    /// `vision_below` (or found nothing); `always`: ask it for every photo.
+    pub vision_mode: String,
+    pub vision_below: f64,
 }
 
 impl Default for Config {
@@ -122,6 +139,14 @@ impl Default for Config {
             mastery_proficient_below: 0.95,
             mastery_refit_hours: 24,
             mastery_refit_min_responses: 200,
+            uploads_url: None,
+            upload_link_secs: 900,
+            ocr_max_pixels: 40_000_000,
+            vision_base_url: None,
+            vision_api_key: None,
+            vision_model: None,
+            vision_mode: "fallback".to_string(),
+            vision_below: 0.5,
         }
     }
 }
@@ -189,6 +214,25 @@ impl Config {
             .is_valid(),
             "mastery_at_risk_below < mastery_developing_below < mastery_proficient_below must hold, within (0, 1]"
         );
+        anyhow::ensure!(
+            matches!(config.vision_mode.as_str(), "fallback" | "always"),
+            "vision_mode must be fallback or always"
+        );
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&config.vision_below),
+            "vision_below must be in [0, 1]"
+        );
+        anyhow::ensure!(
+            config.upload_link_secs >= 1 && config.ocr_max_pixels >= 1,
+            "upload_link_secs and ocr_max_pixels must be at least 1"
+        );
+        if config.vision_model.is_some() {
+            let url = config.vision_base_url.as_ref().or(config.llm_base_url.as_ref());
+            anyhow::ensure!(
+                url.is_some_and(|u| u.starts_with("http://") || u.starts_with("https://")),
+                "vision_model needs an http(s) vision_base_url (or llm_base_url)"
+            );
+        }
         if let Some(url) = &config.llm_base_url {
             anyhow::ensure!(
                 url.starts_with("http://") || url.starts_with("https://"),

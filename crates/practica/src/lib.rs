@@ -22,6 +22,7 @@ pub mod ops;
 pub mod refit;
 pub mod storage;
 pub mod trace;
+pub mod uploads;
 
 /// Makes rustls use the ring crypto provider (reqwest is built with `rustls-no-provider`, to
 /// keep aws-lc's C build out). Idempotent; called before any HTTPS client is built.

@@ -63,7 +63,13 @@ pub struct ChatRequest {
     /// Most tokens the reply may have.
     pub max_tokens: u32,
     pub history: Vec<ChatMessage>,
+    /// Images sent with the user's message (`data:` URLs), for vision models.
+    pub images: Vec<String>,
 }
+
+/// What one image is taken to cost in tokens when a request is estimated (OpenAI bills a
+/// high-detail photo at a few hundred to about a thousand tokens).
+const IMAGE_TOKENS: u64 = 1_000;
 
 impl ChatRequest {
     /// The request's size in tokens, estimated (4 bytes a token): the prompt plus the most the
@@ -77,7 +83,7 @@ impl ChatRequest {
             + self.user.len()
             + self.history.iter().map(|m| m.content.len()).sum::<usize>()
             + self.schema.to_string().len();
-        estimate_tokens(bytes)
+        estimate_tokens(bytes) + IMAGE_TOKENS * self.images.len() as u64
     }
 }
 
@@ -328,7 +334,19 @@ impl OpenAiCompatible {
         for m in &request.history {
             messages.push(json!({"role": m.role, "content": m.content}));
         }
-        messages.push(json!({"role": "user", "content": request.user}));
+        if request.images.is_empty() {
+            messages.push(json!({"role": "user", "content": request.user}));
+        } else {
+            // The chat-completions form for images: content parts, the text first.
+            let mut parts = vec![json!({"type": "text", "text": request.user})];
+            parts.extend(
+                request
+                    .images
+                    .iter()
+                    .map(|url| json!({"type": "image_url", "image_url": {"url": url}})),
+            );
+            messages.push(json!({"role": "user", "content": parts}));
+        }
         json!({
             "model": self.config.model,
             "messages": messages,

@@ -166,6 +166,7 @@ pub async fn classify(
         schema: answer_schema(tags),
         max_tokens: MAX_REPLY_TOKENS,
         history: Vec::new(),
+        images: Vec::new(),
     };
     let mut verdict = LlmVerdict {
         tag: None,

@@ -2,6 +2,7 @@
 
 mod diagnose;
 mod mastery_cli;
+mod ocr_cli;
 mod solve_cli;
 
 // glibc's allocator spends a sixth of a loaded server's time in malloc/free across threads;
@@ -103,6 +104,9 @@ enum Command {
     /// Solve an ad-hoc problem exactly, with its steps; check a student's answer by
     /// equivalence.
     Solve(solve_cli::Args),
+    /// Read handwritten work from a photo (JPEG or PNG) with the built-in reader; prints the
+    /// `POST /attempts/ocr-extract` response body's exercises.
+    Ocr(ocr_cli::Args),
     /// Bayesian Knowledge Tracing parameters.
     Mastery {
         #[command(subcommand)]
@@ -181,6 +185,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Diagnose(args) => diagnose::run(args),
         Command::Solve(args) => solve_cli::run(args),
+        Command::Ocr(args) => ocr_cli::run(args),
         Command::Mastery {
             command: MasteryCommand::Fit(args),
         } => mastery_cli::fit(args),
@@ -365,6 +370,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Diagnose(_)
         | Command::Solve(_)
+        | Command::Ocr(_)
         | Command::Mastery {
             command: MasteryCommand::Fit(_) | MasteryCommand::Evaluate(_),
         } => unreachable!("handled without a runtime"),

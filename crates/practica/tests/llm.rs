@@ -579,5 +579,6 @@ fn request() -> practica::llm::ChatRequest {
         schema: json!({"type": "object"}),
         max_tokens: 50,
         history: Vec::new(),
+        images: Vec::new(),
     }
 }

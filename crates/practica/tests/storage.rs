@@ -241,6 +241,7 @@ fn new_attempt(student: &str, topic: &str, course: Option<&str>, correct: bool) 
         origin: AttemptOrigin::Exercise,
         problem: None,
         grade_level: None,
+        photo_id: None,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod sqlite;
 mod sqlite_jobs;
 mod sqlite_mastery;
 mod sqlite_writer;
+mod uploads_sql;
 
 use async_trait::async_trait;
 use mastery::BktParams;
@@ -185,6 +186,8 @@ pub struct NewAttempt {
     /// An ad-hoc attempt's problem (LaTeX).
     pub problem: Option<String>,
     pub grade_level: Option<i32>,
+    /// The photo of the work it was read from ([`UploadRecord`]).
+    pub photo_id: Option<Uuid>,
 }
 
 /// The BKT update an attempt applies, in the same transaction.
@@ -279,6 +282,7 @@ pub struct AttemptRecord {
     pub origin: AttemptOrigin,
     pub problem: Option<String>,
     pub grade_level: Option<i32>,
+    pub photo_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug)]
@@ -627,6 +631,30 @@ pub trait ClassificationStore: Send + Sync {
     async fn ai_usage(&self, day: time::Date) -> Result<i64>;
 }
 
+/// A file kept in object storage (a photo of handwritten work).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UploadRecord {
+    pub id: Uuid,
+    /// `photo`.
+    pub kind: String,
+    /// Where the bytes are in the object store.
+    pub object_key: String,
+    pub content_type: String,
+    pub bytes: i64,
+    /// Hex SHA-256 of the bytes.
+    pub sha256: String,
+    pub created_by: String,
+    pub via_agent: bool,
+    pub created_at: OffsetDateTime,
+}
+
+/// Uploads' rows (the bytes are in the object store, see [`crate::uploads`]).
+#[async_trait]
+pub trait UploadStore: Send + Sync {
+    async fn record_upload(&self, upload: &UploadRecord) -> Result<()>;
+    async fn upload(&self, id: Uuid) -> Result<Option<UploadRecord>>;
+}
+
 /// What the solver concluded about an ad-hoc attempt.
 #[derive(Clone, Debug)]
 pub struct AdhocSolved {
@@ -707,6 +735,7 @@ pub trait Store:
     + ClassificationStore
     + MasteryStore
     + AdhocStore
+    + UploadStore
 {
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;

@@ -184,6 +184,7 @@ impl AttemptStore for PgStore {
             origin: origin(&r.try_get::<String, _>("origin")?)?,
             problem: r.try_get("problem")?,
             grade_level: r.try_get("grade_level")?,
+            photo_id: r.try_get("photo_id")?,
         }))
     }
 
@@ -490,5 +491,45 @@ impl Store for PgStore {
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl UploadStore for PgStore {
+    async fn record_upload(&self, u: &UploadRecord) -> Result<()> {
+        sqlx::query(super::uploads_sql::INSERT_UPLOAD)
+            .bind(u.id)
+            .bind(&u.kind)
+            .bind(&u.object_key)
+            .bind(&u.content_type)
+            .bind(u.bytes)
+            .bind(&u.sha256)
+            .bind(&u.created_by)
+            .bind(u.via_agent)
+            .bind(u.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn upload(&self, id: Uuid) -> Result<Option<UploadRecord>> {
+        let Some(r) = sqlx::query(super::uploads_sql::UPLOAD_BY_ID)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(UploadRecord {
+            id,
+            kind: r.try_get("kind")?,
+            object_key: r.try_get("object_key")?,
+            content_type: r.try_get("content_type")?,
+            bytes: r.try_get("bytes")?,
+            sha256: r.try_get("sha256")?,
+            created_by: r.try_get("created_by")?,
+            via_agent: r.try_get("via_agent")?,
+            created_at: r.try_get("created_at")?,
+        }))
     }
 }

@@ -43,7 +43,7 @@ async fn write_group(pool: &PgPool, group: &[WriteJob]) -> Result<Vec<Recorded>>
         "INSERT INTO attempt (id, student_id, topic_code, course_id, exercise_id, status, is_correct, error_tag_code, \
          error_subtag, classifier_source, classifier_name, confidence, diagnosis, first_wrong_step, expected_answer, \
          client_expected_answer, student_answer, trace_id, created_by, via_agent, created_at, signature, origin, \
-         problem, grade_level) ",
+         problem, grade_level, photo_id) ",
     );
     q.push_values(live.iter().map(|&i| &group[i].attempt), |mut row, a| {
         row.push_bind(a.id)
@@ -70,7 +70,8 @@ async fn write_group(pool: &PgPool, group: &[WriteJob]) -> Result<Vec<Recorded>>
             .push_bind(a.signature.clone())
             .push_bind(a.origin.as_str())
             .push_bind(a.problem.clone())
-            .push_bind(a.grade_level);
+            .push_bind(a.grade_level)
+            .push_bind(a.photo_id);
     });
     q.build().execute(&mut *tx).await?;
     let jobs: Vec<&super::NewJob> = live

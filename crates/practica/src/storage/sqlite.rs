@@ -249,6 +249,10 @@ impl AttemptStore for SqliteStore {
             origin: origin(&r.try_get::<String, _>("origin")?)?,
             problem: r.try_get("problem")?,
             grade_level: r.try_get::<Option<i64>, _>("grade_level")?.map(|g| g as i32),
+            photo_id: r
+                .try_get::<Option<String>, _>("photo_id")?
+                .map(|p| parse_uuid(&p))
+                .transpose()?,
         }))
     }
 
@@ -538,5 +542,45 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl UploadStore for SqliteStore {
+    async fn record_upload(&self, u: &UploadRecord) -> Result<()> {
+        sqlx::query(super::uploads_sql::INSERT_UPLOAD)
+            .bind(u.id.to_string())
+            .bind(&u.kind)
+            .bind(&u.object_key)
+            .bind(&u.content_type)
+            .bind(u.bytes)
+            .bind(&u.sha256)
+            .bind(&u.created_by)
+            .bind(u.via_agent)
+            .bind(ts(u.created_at))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn upload(&self, id: Uuid) -> Result<Option<UploadRecord>> {
+        let Some(r) = sqlx::query(super::uploads_sql::UPLOAD_BY_ID)
+            .bind(id.to_string())
+            .fetch_optional(&self.read)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(UploadRecord {
+            id,
+            kind: r.try_get("kind")?,
+            object_key: r.try_get("object_key")?,
+            content_type: r.try_get("content_type")?,
+            bytes: r.try_get("bytes")?,
+            sha256: r.try_get("sha256")?,
+            created_by: r.try_get("created_by")?,
+            via_agent: r.try_get("via_agent")?,
+            created_at: parse_ts(&r.try_get::<String, _>("created_at")?)?,
+        }))
     }
 }

@@ -20,6 +20,8 @@ pub enum Behaviour {
     FirstCode,
     /// Always this HTTP status, with `Retry-After: 0` when 429.
     Status(u16),
+    /// Always this message content (e.g. a vision model's JSON answer).
+    Content(String),
 }
 
 pub struct FakeLlm {
@@ -59,9 +61,9 @@ pub async fn start(behaviour: Behaviour, delay: Duration) -> FakeLlm {
 async fn complete(State(fake): State<Fake>, Json(body): Json<Value>) -> Response {
     fake.requests.lock().unwrap().push(body.clone());
     tokio::time::sleep(fake.delay).await;
-    match fake.behaviour {
+    match &fake.behaviour {
         Behaviour::Status(status) => {
-            let status = StatusCode::from_u16(status).unwrap();
+            let status = StatusCode::from_u16(*status).unwrap();
             (
                 status,
                 [("retry-after", "0")],
@@ -76,14 +78,20 @@ async fn complete(State(fake): State<Fake>, Json(body): Json<Value>) -> Response
                 .to_string();
             let content =
                 json!({"errorTagCode": code, "confidence": 0.7, "rationale": "The fake picked the first tag."});
-            Json(json!({
-                "id": "chatcmpl-test",
-                "object": "chat.completion",
-                "model": "fake-llm-1",
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content.to_string()}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 200, "completion_tokens": 20, "total_tokens": 220},
-            }))
-            .into_response()
+            completion(&content.to_string())
         }
+        Behaviour::Content(content) => completion(content),
     }
+}
+
+/// A chat completion answering `content`, as OpenAI's API shapes it.
+fn completion(content: &str) -> Response {
+    Json(json!({
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "model": "fake-llm-1",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 200, "completion_tokens": 20, "total_tokens": 220},
+    }))
+    .into_response()
 }
