@@ -114,8 +114,8 @@ pub fn read_image(gray: &GrayImage, limits: &Limits, classifier: &Classifier) ->
 /// Every line of an image that has a well-formed reading, top to bottom, with its extent in the
 /// working (downscaled, deskewed) image.
 pub fn read_lines(gray: &GrayImage, limits: &Limits, classifier: &Classifier) -> Vec<PlacedLine> {
-    let (mask, _angle) = preprocess::preprocess(gray);
-    let (labels, lines) = segment::segment(&mask, &SegmentParams::default(), limits.max_lines);
+    let page = preprocess::preprocess(gray);
+    let (labels, lines) = segment::segment(&page.mask, &SegmentParams::default(), limits.max_lines);
     lines
         .iter()
         .filter_map(|line| {
@@ -125,7 +125,7 @@ pub fn read_lines(gray: &GrayImage, limits: &Limits, classifier: &Classifier) ->
                 .take(limits.max_glyphs_per_line)
                 .map(|g| GlyphInput {
                     rect: g.rect,
-                    probs: classifier.classify(&classifier::normalize(&segment::glyph_bitmap(&labels, g))),
+                    probs: classifier.classify(&classifier::normalize(&segment::glyph_bitmap(&labels, &page.gray, g))),
                 })
                 .collect();
             reader::read_line(&inputs).map(|reading| PlacedLine {

@@ -232,17 +232,26 @@ pub fn estimate_skew(mask: &Mask, max_deg: f64) -> f64 {
 /// 0.996), and as a whole-pixel shift per column it moves every ink pixel once, leaving no holes
 /// and costing one pass.
 pub fn rotate(mask: &Mask, angle: f64) -> Mask {
-    let (w, h) = (mask.width, mask.height);
-    let mut out = Mask::new(w, h);
+    Mask {
+        width: mask.width,
+        height: mask.height,
+        ink: shear(&mask.ink, mask.width, mask.height, angle, 0),
+    }
+}
+
+/// The per-column shift of [`rotate`] on any row-major plane, `fill` where nothing lands.
+fn shear(plane: &[u8], w: usize, h: usize, angle: f64, fill: u8) -> Vec<u8> {
+    let mut out = vec![fill; w * h];
     let t = angle.tan();
     let cx = w as f64 / 2.0;
     let shifts: Vec<isize> = (0..w).map(|x| ((x as f64 - cx) * t).round() as isize).collect();
     for y in 0..h {
         for (x, &shift) in shifts.iter().enumerate() {
-            if mask.ink[y * w + x] != 0 {
+            let v = plane[y * w + x];
+            if v != fill {
                 let ny = y as isize + shift;
                 if ny >= 0 && (ny as usize) < h {
-                    out.ink[ny as usize * w + x] = 1;
+                    out[ny as usize * w + x] = v;
                 }
             }
         }
@@ -250,17 +259,37 @@ pub fn rotate(mask: &Mask, angle: f64) -> Mask {
     out
 }
 
-/// The whole stage: downscale, threshold, deskew. Returns the upright mask and the skew found.
-pub fn preprocess(img: &GrayImage) -> (Mask, f64) {
+/// What the preprocessing hands on: the upright ink mask, the working grayscale image turned the
+/// same way (glyphs are given to the classifier with their grey levels, as MNIST digits are
+/// anti-aliased, not as hard masks), and the skew that was undone.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub mask: Mask,
+    pub gray: Vec<u8>,
+    pub angle: f64,
+}
+
+/// The whole stage: downscale, threshold, deskew.
+pub fn preprocess(img: &GrayImage) -> Page {
     let work = downscale(img, WORK_LONG_SIDE);
     let long = work.width.max(work.height);
     let window = ((long / 25).max(21)) | 1;
     let mask = sauvola(&work, window);
     let angle = estimate_skew(&mask, 6.0);
     if angle.abs() < 0.3f64.to_radians() {
-        (mask, angle)
+        Page {
+            mask,
+            gray: work.gray,
+            angle,
+        }
     } else {
-        (rotate(&mask, angle), angle)
+        // Paper where the shear uncovers nothing: 255 is never ink.
+        let gray = shear(&work.gray, work.width, work.height, angle, 255);
+        Page {
+            mask: rotate(&mask, angle),
+            gray,
+            angle,
+        }
     }
 }
 
@@ -306,7 +335,8 @@ mod tests {
             let xr = xf * a.cos() - yf * a.sin();
             xr.abs() < 250.0 && [-80.0, 0.0, 80.0].iter().any(|&c| (yr - c).abs() < 4.0)
         });
-        let (mask, angle) = preprocess(&img);
+        let page = preprocess(&img);
+        let (mask, angle) = (page.mask, page.angle);
         assert!(
             (angle.to_degrees().abs() - 3.0).abs() < 0.35,
             "angle {}",

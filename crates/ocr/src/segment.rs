@@ -198,7 +198,7 @@ pub struct SegmentParams {
 impl Default for SegmentParams {
     fn default() -> Self {
         SegmentParams {
-            min_side: 0.07,
+            min_side: 0.04,
             max_height: 5.0,
         }
     }
@@ -323,7 +323,7 @@ fn merge_stacked(mut comps: Vec<&Component>) -> Vec<GlyphBox> {
         // glyph before it may start earlier still).
         let mut target = None;
         for (i, g) in glyphs.iter().enumerate().rev().take(3) {
-            if stacked(&g.rect, &c.rect) {
+            if stacked(&g.rect, &c.rect) || flag(&g.rect, &c.rect) {
                 target = Some(i);
                 break;
             }
@@ -368,13 +368,64 @@ fn stacked(a: &Rect, b: &Rect) -> bool {
     (small.x_overlap(large) as f64) >= 0.8 * small.width() as f64 && small.height() * 10 <= large.height() * 6
 }
 
-/// The glyph's ink as a bitmap (255 where one of its components is, 0 elsewhere), cropped to
-/// its box: what [`crate::classifier::normalize`] takes.
-pub fn glyph_bitmap(labels: &Labels, glyph: &GlyphBox) -> GrayBitmap {
+/// A detached flag: a short stroke touching the top of a taller glyph from its right, as the
+/// flag of a `5` written in two strokes. Only the top 30% of the glyph: an `=`'s upper bar next
+/// to a digit sits lower.
+fn flag(a: &Rect, b: &Rect) -> bool {
+    let (small, large) = if a.height() <= b.height() { (a, b) } else { (b, a) };
+    let lh = large.height() as f64;
+    (small.height() as f64) <= 0.4 * lh
+        && (small.y1 as f64) <= large.y0 as f64 + 0.3 * lh
+        && small.x0 < large.x1
+        && small.x1 > large.x1
+        && small.x_overlap(large) >= 1
+}
+
+/// The glyph's ink as a bitmap for [`crate::classifier::normalize`], cropped to its box (one
+/// pixel of margin). Pixels of the glyph's components and their immediate neighbours that belong
+/// to no other component carry the grey level stretched between the glyph's paper and its
+/// darkest ink (anti-aliased edges, as in MNIST); everything else — paper, and other glyphs
+/// reaching into the box — is blank.
+pub fn glyph_bitmap(labels: &Labels, gray: &[u8], glyph: &GlyphBox) -> GrayBitmap {
     let r = glyph.rect;
-    GrayBitmap::from_fn(r.width(), r.height(), |x, y| {
-        let l = labels.labels[(r.y0 + y) * labels.width + r.x0 + x];
-        if l != 0 && glyph.labels.contains(&l) { 255 } else { 0 }
+    let (w, h) = (labels.width, labels.height);
+    let (x0, y0) = (r.x0.saturating_sub(1), r.y0.saturating_sub(1));
+    let (x1, y1) = ((r.x1 + 1).min(w), (r.y1 + 1).min(h));
+    let mine = |x: usize, y: usize| {
+        let l = labels.labels[y * w + x];
+        l != 0 && glyph.labels.contains(&l)
+    };
+    let member = |x: usize, y: usize| -> bool {
+        if mine(x, y) {
+            return true;
+        }
+        if labels.labels[y * w + x] != 0 {
+            return false;
+        }
+        let (ax, ay) = (x.saturating_sub(1), y.saturating_sub(1));
+        (ay..(y + 2).min(h)).any(|yy| (ax..(x + 2).min(w)).any(|xx| mine(xx, yy)))
+    };
+    // Paper: the brightest grey in the box; ink: the darkest among the glyph's own pixels.
+    let (mut paper, mut ink) = (0u8, 255u8);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let v = gray.get(y * w + x).copied().unwrap_or(255);
+            paper = paper.max(v);
+            if mine(x, y) {
+                ink = ink.min(v);
+            }
+        }
+    }
+    let range = f32::from(paper.saturating_sub(ink)).max(1.0);
+    GrayBitmap::from_fn(x1 - x0, y1 - y0, |dx, dy| {
+        let (x, y) = (x0 + dx, y0 + dy);
+        if !member(x, y) {
+            return 0;
+        }
+        let v = gray.get(y * w + x).copied().unwrap_or(255);
+        let level = (f32::from(paper.saturating_sub(v)) / range * 255.0).clamp(0.0, 255.0) as u8;
+        // Thresholded pixels are ink for certain, however light the scan made them.
+        if mine(x, y) { level.max(128) } else { level }
     })
 }
 
