@@ -33,6 +33,10 @@ fn main() {
     let mut rng = Rng::new(seed);
     let (mut exact, mut by_op) = (0usize, std::collections::BTreeMap::<&str, (usize, usize)>::new());
     let mut failures = Vec::new();
+    let max_failures: usize = std::env::var("EVAL_FAILURES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(25);
     let mut times = Vec::new();
     for i in 0..n {
         let text = compose::random_operation(&mut rng);
@@ -69,13 +73,16 @@ fn main() {
         if ok {
             exact += 1;
             entry.0 += 1;
-        } else if failures.len() < 25 {
+        } else if failures.len() < max_failures {
             failures.push(format!(
                 "#{i} {text:?} -> {got:?} (dh {dh:.0}, rot {:.1}°, q {quality})",
                 camera.rotation_deg
             ));
             if std::env::var("EVAL_DUMP").is_ok() {
                 let _ = photo.save(format!("/tmp/eval_fail_{i}.png"));
+            }
+            if std::env::var("EVAL_VERBOSE").is_ok() {
+                failures.push(describe_glyphs(&bytes));
             }
         }
     }
@@ -92,4 +99,41 @@ fn main() {
     for f in failures {
         println!("  {f}");
     }
+}
+
+/// Each glyph the segmenter found in a photo's lines: its box, how many components it merges,
+/// and the classifier's three most probable classes (for looking into failures).
+fn describe_glyphs(bytes: &[u8]) -> String {
+    let Ok(gray) = ocr::photo::decode_gray(bytes, &Limits::default()) else {
+        return "    (undecodable)".to_string();
+    };
+    let page = ocr::preprocess::preprocess(&gray);
+    let (labels, lines) = ocr::segment::segment(&page.mask, &ocr::segment::SegmentParams::default(), 40);
+    let classifier = ocr::builtin_classifier();
+    let mut out = String::new();
+    for line in &lines {
+        out.push_str(&format!("    line {}..{}\n", line.top, line.bottom));
+        for g in &line.glyphs {
+            let bitmap = ocr::segment::glyph_bitmap(&labels, &page.gray, g);
+            let probs = classifier.classify(&ocr::classifier::normalize(&bitmap));
+            let mut top: Vec<(usize, f32)> = probs.iter().copied().enumerate().collect();
+            top.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let best: Vec<String> = top
+                .iter()
+                .take(3)
+                .filter_map(|&(c, p)| ocr::Glyph::from_class(c).map(|g| format!("{g} {p:.2}")))
+                .collect();
+            let r = g.rect;
+            out.push_str(&format!(
+                "      x {}..{} y {}..{} parts {} : {}\n",
+                r.x0,
+                r.x1,
+                r.y0,
+                r.y1,
+                g.labels.len(),
+                best.join(", ")
+            ));
+        }
+    }
+    out
 }

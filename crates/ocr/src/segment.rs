@@ -8,9 +8,10 @@
 //!   empty rows. Each component joins the line its vertical centre falls in, so a line whose
 //!   baseline wobbles is one line as long as it does not touch the next one.
 //! * **Glyphs**: within a line, components stacked one above the other — the bars of `=`, the
-//!   bar and dots of `÷`, the dots of `:`, the slash and circles of `%`, a `5`'s detached flag —
-//!   are merged into one glyph by geometry before anything is classified (the classifier was
-//!   trained on whole symbols). Side-by-side components are never merged.
+//!   bar and dots of `÷`, the dots of `:` (also offset sideways by a slanted hand), the slash and
+//!   circles of `%`, a `5`'s detached flag — are merged into one glyph by geometry before
+//!   anything is classified (the classifier was trained on whole symbols). Side-by-side
+//!   components are not merged here.
 
 use crate::glyphs::GrayBitmap;
 use crate::preprocess::Mask;
@@ -308,14 +309,14 @@ pub fn segment(mask: &Mask, params: &SegmentParams, max_lines: usize) -> (Labels
         lines.push(Line {
             top: b.0,
             bottom: b.1,
-            glyphs: merge_stacked(comps),
+            glyphs: merge_stacked(comps, th),
         });
     }
     (labels, lines)
 }
 
 /// Merges components stacked one above the other into glyphs, left to right.
-fn merge_stacked(mut comps: Vec<&Component>) -> Vec<GlyphBox> {
+fn merge_stacked(mut comps: Vec<&Component>, th: f64) -> Vec<GlyphBox> {
     comps.sort_by_key(|c| (c.rect.x0, c.rect.y0));
     let mut glyphs: Vec<GlyphBox> = Vec::new();
     for c in comps {
@@ -323,7 +324,7 @@ fn merge_stacked(mut comps: Vec<&Component>) -> Vec<GlyphBox> {
         // glyph before it may start earlier still).
         let mut target = None;
         for (i, g) in glyphs.iter().enumerate().rev().take(3) {
-            if stacked(&g.rect, &c.rect) || flag(&g.rect, &c.rect) {
+            if stacked(&g.rect, &c.rect) || flag(&g.rect, &c.rect) || slanted_dots(&g.rect, &c.rect, th) {
                 target = Some(i);
                 break;
             }
@@ -366,6 +367,28 @@ fn stacked(a: &Rect, b: &Rect) -> bool {
         (b, a)
     };
     (small.x_overlap(large) as f64) >= 0.8 * small.width() as f64 && small.height() * 10 <= large.height() * 6
+}
+
+/// The two dots of a `:` written in a slanted hand: the upper dot sits to the right of the lower
+/// one by the slant times their distance, so their columns may not overlap at all. Both must be
+/// small and blob-like (not a bar of `=`, not a digit), one clearly above the other, and offset
+/// sideways by no more than a steep italic slant (0.45) of their vertical distance plus a dot's
+/// width.
+fn slanted_dots(a: &Rect, b: &Rect, th: f64) -> bool {
+    let dot = |r: &Rect| {
+        let (w, h) = (r.width() as f64, r.height() as f64);
+        w.max(h) <= 0.35 * th && w <= 2.0 * h + 2.0 && h <= 2.0 * w + 2.0
+    };
+    if !dot(a) || !dot(b) || a.y_overlap(b) > 0 {
+        return false;
+    }
+    let (upper, lower) = if a.y0 <= b.y0 { (a, b) } else { (b, a) };
+    let dy = lower.cy() - upper.cy();
+    let gap = lower.y0 as f64 - upper.y1 as f64;
+    let cx = |r: &Rect| (r.x0 + r.x1) as f64 / 2.0;
+    let dx = (cx(upper) - cx(lower)).abs();
+    let wmax = upper.width().max(lower.width()) as f64;
+    gap <= 0.7 * th && dy >= 0.15 * th && dx <= 0.45 * dy + 0.5 * wmax
 }
 
 /// A detached flag: a short stroke touching the top of a taller glyph from its right, as the
@@ -493,6 +516,23 @@ mod tests {
         let m = mask_of(100, 60, &[(10, 10, 25, 50), (27, 10, 42, 50)]);
         let (_, lines) = segment(&m, &SegmentParams::default(), 10);
         assert_eq!(lines[0].glyphs.len(), 2);
+    }
+
+    #[test]
+    fn a_slanted_colon_is_one_glyph() {
+        // Digit, `:` whose upper dot sits right of the lower one with no shared column (a
+        // slanted hand), digit; and a decimal point beside a digit stays apart.
+        let m = mask_of(
+            200,
+            60,
+            &[(10, 10, 25, 50), (46, 18, 52, 24), (38, 36, 44, 42), (65, 10, 80, 50)],
+        );
+        let (_, lines) = segment(&m, &SegmentParams::default(), 10);
+        assert_eq!(lines[0].glyphs.len(), 3);
+        assert_eq!(lines[0].glyphs[1].labels.len(), 2);
+        let m = mask_of(200, 60, &[(10, 10, 25, 50), (28, 44, 34, 50), (37, 10, 52, 50)]);
+        let (_, lines) = segment(&m, &SegmentParams::default(), 10);
+        assert_eq!(lines[0].glyphs.len(), 3);
     }
 
     #[test]
