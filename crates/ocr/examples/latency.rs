@@ -7,6 +7,7 @@
 //!
 //! ```sh
 //! MNIST_DIR=/work/target/mnist cargo run --release -p ocr --example latency -- 21
+//! SAVE_PHOTO=/tmp/page.jpg cargo run --release -p ocr --example latency -- 1   # keep the photo
 //! ```
 
 use std::time::Instant;
@@ -60,6 +61,10 @@ fn main() {
     let photo = compose::photograph(&canvas, &camera, &mut rng);
     let bytes = compose::jpeg(&photo, 90);
     println!("photo: {w}×{h} JPEG, {} KB, {} lines", bytes.len() / 1024, lines.len());
+    // `SAVE_PHOTO=path`: keep the photo, for timing the HTTP endpoint on it (scripts/bench-ocr.sh).
+    if let Ok(path) = std::env::var("SAVE_PHOTO") {
+        std::fs::write(&path, &bytes).expect("write SAVE_PHOTO");
+    }
     let mut times = Vec::new();
     let mut last = None;
     for _ in 0..runs {
