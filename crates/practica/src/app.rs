@@ -175,12 +175,10 @@ impl App {
             None => None,
         };
         let readers = Arc::new(crate::ocr::Readers {
-            builtin: Arc::new(crate::ocr::Builtin {
-                limits: ocr::Limits {
-                    max_pixels: config.ocr_max_pixels,
-                    ..ocr::Limits::default()
-                },
-            }),
+            builtin: Arc::new(crate::ocr::Builtin::new(ocr::Limits {
+                max_pixels: config.ocr_max_pixels,
+                ..ocr::Limits::default()
+            })),
             vision,
             vision_always: config.vision_mode == "always",
             vision_below: config.vision_below,

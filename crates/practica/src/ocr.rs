@@ -143,9 +143,23 @@ pub trait OcrEngine: Send + Sync {
     async fn read(&self, photo: &Photo) -> Result<Vec<OcrExercise>, ReadFailure>;
 }
 
-/// The built-in reader (`crates/ocr`), on a blocking thread: it is CPU work.
+/// The built-in reader (`crates/ocr`), on a blocking thread: it is CPU work. A decoded 40 MP
+/// photo takes a few hundred MB, so photos are read a few at a time (`readers` permits), the
+/// others waiting their turn rather than all decoding at once.
 pub struct Builtin {
     pub limits: ocr::Limits,
+    pub readers: tokio::sync::Semaphore,
+}
+
+impl Builtin {
+    /// One reading at a time per core.
+    pub fn new(limits: ocr::Limits) -> Builtin {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Builtin {
+            limits,
+            readers: tokio::sync::Semaphore::new(cores),
+        }
+    }
 }
 
 #[async_trait]
@@ -155,6 +169,11 @@ impl OcrEngine for Builtin {
     }
 
     async fn read(&self, photo: &Photo) -> Result<Vec<OcrExercise>, ReadFailure> {
+        let _turn = self
+            .readers
+            .acquire()
+            .await
+            .map_err(|e| ReadFailure::Failed(format!("the built-in reader is closed: {e}")))?;
         let bytes = photo.bytes.clone();
         let limits = self.limits.clone();
         let reading = tokio::task::spawn_blocking(move || ocr::read_photo(&bytes, &limits))
