@@ -113,7 +113,14 @@ fn describe_glyphs(bytes: &[u8]) -> String {
     let mut out = String::new();
     for line in &lines {
         out.push_str(&format!("    line {}..{}\n", line.top, line.bottom));
-        for g in &line.glyphs {
+        let rects: Vec<_> = line.glyphs.iter().map(|g| g.rect).collect();
+        let merges = ocr::reader::merge_candidates(&rects);
+        let joined = merges.iter().map(|&i| line.glyphs[i].merged_with(&line.glyphs[i + 1]));
+        for (k, g) in line.glyphs.iter().cloned().chain(joined).enumerate() {
+            if k == line.glyphs.len() {
+                out.push_str("      merged:\n");
+            }
+            let g = &g;
             let bitmap = ocr::segment::glyph_bitmap(&labels, &page.gray, g);
             let probs = classifier.classify(&ocr::classifier::normalize(&bitmap));
             let mut top: Vec<(usize, f32)> = probs.iter().copied().enumerate().collect();

@@ -35,7 +35,7 @@ pub use reader::LineReading;
 
 use classifier::Classifier;
 use exercise::PlacedLine;
-use reader::GlyphInput;
+use reader::{GlyphInput, MergedInput};
 use segment::SegmentParams;
 
 /// Bounds on the work a photo may cause.
@@ -119,16 +119,34 @@ pub fn read_lines(gray: &GrayImage, limits: &Limits, classifier: &Classifier) ->
     lines
         .iter()
         .filter_map(|line| {
-            let inputs: Vec<GlyphInput> = line
-                .glyphs
+            let boxes = &line.glyphs[..line.glyphs.len().min(limits.max_glyphs_per_line)];
+            let classify = |g: &segment::GlyphBox| {
+                classifier.classify(&classifier::normalize(&segment::glyph_bitmap(&labels, &page.gray, g)))
+            };
+            let inputs: Vec<GlyphInput> = boxes
                 .iter()
-                .take(limits.max_glyphs_per_line)
                 .map(|g| GlyphInput {
                     rect: g.rect,
-                    probs: classifier.classify(&classifier::normalize(&segment::glyph_bitmap(&labels, &page.gray, g))),
+                    probs: classify(g),
                 })
                 .collect();
-            reader::read_line(&inputs).map(|reading| PlacedLine {
+            // Neighbours that may be one glyph the segmenter kept apart, classified merged; the
+            // reader weighs both segmentations.
+            let rects: Vec<segment::Rect> = boxes.iter().map(|g| g.rect).collect();
+            let merged: Vec<MergedInput> = reader::merge_candidates(&rects)
+                .into_iter()
+                .map(|i| {
+                    let joined = boxes[i].merged_with(&boxes[i + 1]);
+                    MergedInput {
+                        first: i,
+                        input: GlyphInput {
+                            rect: joined.rect,
+                            probs: classify(&joined),
+                        },
+                    }
+                })
+                .collect();
+            reader::read_lattice(&inputs, &merged).map(|reading| PlacedLine {
                 top: line.top,
                 bottom: line.bottom,
                 reading,

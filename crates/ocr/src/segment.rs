@@ -179,6 +179,19 @@ pub struct GlyphBox {
     pub area: usize,
 }
 
+impl GlyphBox {
+    /// This glyph and another as one (their components together).
+    pub fn merged_with(&self, other: &GlyphBox) -> GlyphBox {
+        let mut labels = self.labels.clone();
+        labels.extend_from_slice(&other.labels);
+        GlyphBox {
+            rect: self.rect.union(&other.rect),
+            labels,
+            area: self.area + other.area,
+        }
+    }
+}
+
 /// A line: its glyphs left to right and its vertical extent.
 #[derive(Debug, Clone)]
 pub struct Line {
