@@ -167,6 +167,25 @@ async fn links_expire() {
     assert_eq!(app.http.get(app.url(&link)).send().await.unwrap().status(), 403);
 }
 
+/// A service whose vision model is a local fake answering `content`; `always` or fallback mode.
+async fn with_vision(content: String, always: bool) -> (fake_llm::FakeLlm, TestApp, String) {
+    let fake = fake_llm::start(Behaviour::Content(content), Duration::ZERO).await;
+    let url = fake.base_url.clone();
+    let app = TestApp::spawn_with(Backend::Sqlite, move |c| {
+        c.llm_base_url = Some(url);
+        c.vision_model = Some("fake-vision".into());
+        if always {
+            c.vision_mode = "always".into();
+        } else {
+            // Only a reading with nothing in it is unsure enough.
+            c.vision_below = 0.0;
+        }
+    })
+    .await;
+    let token = app.token("stu_v", Role::Student);
+    (fake, app, token)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vision_model_reads_the_photo_when_configured() {
     let answer = json!({"exercises": [{
@@ -176,15 +195,7 @@ async fn a_vision_model_reads_the_photo_when_configured() {
         "topicHint": "T-SUB-BORROW",
         "confidence": 0.93,
     }]});
-    let fake = fake_llm::start(Behaviour::Content(answer.to_string()), Duration::ZERO).await;
-    let url = fake.base_url.clone();
-    let app = TestApp::spawn_with(Backend::Sqlite, move |c| {
-        c.llm_base_url = Some(url);
-        c.vision_model = Some("fake-vision".into());
-        c.vision_mode = "always".into();
-    })
-    .await;
-    let token = app.token("stu_v", Role::Student);
+    let (fake, app, token) = with_vision(answer.to_string(), true).await;
     let (status, read) = post_photo(&app, &token, photo(400, 200, ImageFormat::Png), "image").await;
     assert_eq!(status, 201, "{read}");
     assert_eq!(read["reader"], "vision:fake-vision");
@@ -203,33 +214,14 @@ async fn a_vision_model_reads_the_photo_when_configured() {
     assert_eq!(request["response_format"]["json_schema"]["name"], "ocr_exercises");
 
     // An answer out of shape leaves the built-in reading standing.
-    let bad = fake_llm::start(
-        Behaviour::Content(r#"{"exercises": [{"problem": 5}]}"#.into()),
-        Duration::ZERO,
-    )
-    .await;
-    let url = bad.base_url.clone();
-    let app = TestApp::spawn_with(Backend::Sqlite, move |c| {
-        c.llm_base_url = Some(url);
-        c.vision_model = Some("fake-vision".into());
-        c.vision_mode = "always".into();
-    })
-    .await;
-    let token = app.token("stu_v", Role::Student);
+    let (bad, app, token) = with_vision(r#"{"exercises": [{"problem": 5}]}"#.into(), true).await;
     let (status, read) = post_photo(&app, &token, photo(400, 200, ImageFormat::Png), "image").await;
     assert_eq!(status, 201, "{read}");
     assert_eq!(read["reader"], "builtin");
     assert_eq!(bad.request_count(), 1);
 
     // In fallback mode a confident built-in reading is not sent; a blank page (nothing read) is.
-    let fake = fake_llm::start(Behaviour::Content(answer.to_string()), Duration::ZERO).await;
-    let url = fake.base_url.clone();
-    let app = TestApp::spawn_with(Backend::Sqlite, move |c| {
-        c.llm_base_url = Some(url);
-        c.vision_model = Some("fake-vision".into());
-        c.vision_below = 0.0;
-    })
-    .await;
+    let (fake, app, token) = with_vision(answer.to_string(), false).await;
     let blank = {
         let mut out = Cursor::new(Vec::new());
         image::DynamicImage::ImageLuma8(GrayImage::from_pixel(300, 200, Luma([240])))
@@ -237,7 +229,6 @@ async fn a_vision_model_reads_the_photo_when_configured() {
             .unwrap();
         out.into_inner()
     };
-    let token = app.token("stu_v", Role::Student);
     let (_, read) = post_photo(&app, &token, blank, "image").await;
     assert_eq!(read["reader"], "vision:fake-vision", "{read}");
     assert_eq!(fake.request_count(), 1);
