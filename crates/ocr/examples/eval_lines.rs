@@ -132,11 +132,12 @@ fn describe_glyphs(bytes: &[u8]) -> String {
                 .collect();
             let r = g.rect;
             out.push_str(&format!(
-                "      x {}..{} y {}..{} parts {} : {}\n",
+                "      x {}..{} y {}..{} lean {:.2} parts {} : {}\n",
                 r.x0,
                 r.x1,
                 r.y0,
                 r.y1,
+                ocr::segment::lean(&bitmap),
                 g.labels.len(),
                 best.join(", ")
             ));

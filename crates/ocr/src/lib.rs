@@ -120,16 +120,15 @@ pub fn read_lines(gray: &GrayImage, limits: &Limits, classifier: &Classifier) ->
         .iter()
         .filter_map(|line| {
             let boxes = &line.glyphs[..line.glyphs.len().min(limits.max_glyphs_per_line)];
-            let classify = |g: &segment::GlyphBox| {
-                classifier.classify(&classifier::normalize(&segment::glyph_bitmap(&labels, &page.gray, g)))
-            };
-            let inputs: Vec<GlyphInput> = boxes
-                .iter()
-                .map(|g| GlyphInput {
+            let input = |g: &segment::GlyphBox| {
+                let bitmap = segment::glyph_bitmap(&labels, &page.gray, g);
+                GlyphInput {
                     rect: g.rect,
-                    probs: classify(g),
-                })
-                .collect();
+                    probs: classifier.classify(&classifier::normalize(&bitmap)),
+                    lean: segment::lean(&bitmap),
+                }
+            };
+            let inputs: Vec<GlyphInput> = boxes.iter().map(input).collect();
             // Neighbours that may be one glyph the segmenter kept apart, classified merged; the
             // reader weighs both segmentations.
             let rects: Vec<segment::Rect> = boxes.iter().map(|g| g.rect).collect();
@@ -139,10 +138,7 @@ pub fn read_lines(gray: &GrayImage, limits: &Limits, classifier: &Classifier) ->
                     let joined = boxes[i].merged_with(&boxes[i + 1]);
                     MergedInput {
                         first: i,
-                        input: GlyphInput {
-                            rect: joined.rect,
-                            probs: classify(&joined),
-                        },
+                        input: input(&joined),
                     }
                 })
                 .collect();

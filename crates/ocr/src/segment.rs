@@ -465,6 +465,40 @@ pub fn glyph_bitmap(labels: &Labels, gray: &[u8], glyph: &GlyphBox) -> GrayBitma
     })
 }
 
+/// How far a glyph's ink leans right per unit of height going up: the slope of the regression of
+/// x on y over the ink (weighted by its grey level), which for a single stroke is its principal
+/// axis. About 0 for an upright `1`, about 1 for a `/` at 45°; negative for a `\`. 0 for blank
+/// or flat ink (no vertical extent to lean over).
+pub fn lean(bitmap: &GrayBitmap) -> f64 {
+    let (mut m, mut sx, mut sy) = (0.0f64, 0.0f64, 0.0f64);
+    for y in 0..bitmap.height() {
+        for x in 0..bitmap.width() {
+            let v = f64::from(bitmap.get(x, y));
+            m += v;
+            sx += v * x as f64;
+            sy += v * y as f64;
+        }
+    }
+    if m <= 0.0 {
+        return 0.0;
+    }
+    let (cx, cy) = (sx / m, sy / m);
+    let (mut syy, mut sxy) = (0.0f64, 0.0f64);
+    for y in 0..bitmap.height() {
+        for x in 0..bitmap.width() {
+            let v = f64::from(bitmap.get(x, y));
+            let (dx, dy) = (x as f64 - cx, y as f64 - cy);
+            syy += v * dy * dy;
+            sxy += v * dx * dy;
+        }
+    }
+    if syy <= 1e-9 * m {
+        return 0.0;
+    }
+    // y grows downwards: a stroke leaning right going up has x falling as y grows.
+    -sxy / syy
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -546,6 +580,27 @@ mod tests {
         let m = mask_of(200, 60, &[(10, 10, 25, 50), (28, 44, 34, 50), (37, 10, 52, 50)]);
         let (_, lines) = segment(&m, &SegmentParams::default(), 10);
         assert_eq!(lines[0].glyphs.len(), 3);
+    }
+
+    #[test]
+    fn lean_of_drawn_strokes() {
+        // A stroke from (x0, bottom) to (x1, top), 4 px wide.
+        let stroke = |x0: f64, x1: f64| {
+            GrayBitmap::from_fn(60, 40, |x, y| {
+                let t = 1.0 - y as f64 / 39.0;
+                let cx = x0 + (x1 - x0) * t;
+                if (x as f64 - cx).abs() < 2.0 { 255 } else { 0 }
+            })
+        };
+        let upright = lean(&stroke(20.0, 20.0));
+        let slash = lean(&stroke(5.0, 45.0));
+        let back = lean(&stroke(45.0, 15.0));
+        assert!(upright.abs() < 0.05, "upright {upright}");
+        assert!((slash - 1.0).abs() < 0.1, "slash {slash}");
+        assert!((back + 0.77).abs() < 0.1, "backslash {back}");
+        assert_eq!(lean(&GrayBitmap::blank(10, 10)), 0.0);
+        // A flat bar has no height to lean over.
+        assert_eq!(lean(&GrayBitmap::from_fn(10, 1, |_, _| 255)), 0.0);
     }
 
     #[test]
