@@ -93,12 +93,16 @@ fn run() -> Result<(), String> {
     println!("\nMNIST test split (samples 800..min(1000, n) of each digit):\n");
     println!("| digit | samples | correct | accuracy |");
     println!("|---|---|---|---|");
-    let (mut total, mut right) = (0usize, 0usize);
+    let (mut total, mut right, mut right_as_digit) = (0usize, 0usize, 0usize);
     let mut confusions: BTreeMap<(char, char), usize> = BTreeMap::new();
     for (d, samples) in &test {
         let mut ok = 0;
         for s in samples {
-            let (g, _) = best_class(&classifier.classify(&normalize(s)));
+            let probabilities = classifier.classify(&normalize(s));
+            let (g, _) = best_class(&probabilities);
+            // Where the grammar wants a digit, the reader compares the ten digit classes only.
+            let best_digit = (0..10).fold(0, |b, i| if probabilities[i] > probabilities[b] { i } else { b });
+            right_as_digit += usize::from(best_digit == usize::from(*d));
             if g.digit_value() == Some(*d) {
                 ok += 1;
             } else {
@@ -116,6 +120,10 @@ fn run() -> Result<(), String> {
     println!(
         "| all | {total} | {right} | **{:.2}%** |",
         100.0 * right as f64 / total as f64
+    );
+    println!(
+        "\namong the ten digit classes only (where the grammar wants a digit): {right_as_digit}/{total} = {:.2}%",
+        100.0 * right_as_digit as f64 / total as f64
     );
     let mut pairs: Vec<((char, char), usize)> = confusions.into_iter().collect();
     pairs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));

@@ -358,23 +358,30 @@ pub mod layers {
         let out_c = bias.len();
         let out_side = side - k + 1;
         let plane = out_side * out_side;
+        let taps = in_c * k * k;
+        // im2col: row j = (ic, ky, kx) holds the input under that tap for every output pixel,
+        // so each output plane is a sum of long contiguous axpys (vectorised). Every output
+        // still accumulates bias + Σ_j w_j·x_j in the order j = 0, 1, …: the same rounding as
+        // the direct loop.
+        let mut cols = vec![0.0f32; taps * plane];
+        for ic in 0..in_c {
+            let in_plane = &input[ic * side * side..][..side * side];
+            for ky in 0..k {
+                for kx in 0..k {
+                    let row = &mut cols[((ic * k + ky) * k + kx) * plane..][..plane];
+                    for oy in 0..out_side {
+                        row[oy * out_side..][..out_side]
+                            .copy_from_slice(&in_plane[(oy + ky) * side + kx..][..out_side]);
+                    }
+                }
+            }
+        }
         let mut out = vec![0.0f32; out_c * plane];
         for (oc, out_plane) in out.chunks_exact_mut(plane).enumerate() {
             out_plane.fill(bias[oc]);
-            for ic in 0..in_c {
-                let in_plane = &input[ic * side * side..][..side * side];
-                let kernel = &weights[(oc * in_c + ic) * k * k..][..k * k];
-                for ky in 0..k {
-                    for kx in 0..k {
-                        let w = kernel[ky * k + kx];
-                        for oy in 0..out_side {
-                            let src = &in_plane[(oy + ky) * side + kx..][..out_side];
-                            let dst = &mut out_plane[oy * out_side..][..out_side];
-                            for (d, s) in dst.iter_mut().zip(src) {
-                                *d += w * s;
-                            }
-                        }
-                    }
+            for (w, col) in weights[oc * taps..][..taps].iter().zip(cols.chunks_exact(plane)) {
+                for (d, s) in out_plane.iter_mut().zip(col) {
+                    *d += w * s;
                 }
             }
             for v in out_plane.iter_mut() {
@@ -468,6 +475,11 @@ impl Weights {
 #[derive(Debug, Clone)]
 pub struct Classifier {
     weights: Weights,
+    /// The dense layers' weights transposed (`[in][out]`), so inference runs them as
+    /// contiguous axpys over the outputs; same products, same per-output order as
+    /// [`layers::dense`], hence the same probabilities as [`Weights::forward`] (tested).
+    dense1_t: Vec<f32>,
+    dense2_t: Vec<f32>,
 }
 
 impl Classifier {
@@ -487,7 +499,23 @@ impl Classifier {
     }
 
     pub fn new(weights: Weights) -> Classifier {
-        Classifier { weights }
+        let transpose = |w: &[f32], outputs: usize| -> Vec<f32> {
+            let inputs = w.len() / outputs.max(1);
+            let mut t = vec![0.0f32; w.len()];
+            for o in 0..outputs {
+                for i in 0..inputs {
+                    t[i * outputs + o] = w[o * inputs + i];
+                }
+            }
+            t
+        };
+        let dense1_t = transpose(&weights.dense1_w, weights.shape.hidden);
+        let dense2_t = transpose(&weights.dense2_w, NUM_CLASSES);
+        Classifier {
+            weights,
+            dense1_t,
+            dense2_t,
+        }
     }
 
     pub fn weights(&self) -> &Weights {
@@ -496,7 +524,18 @@ impl Classifier {
 
     /// Probabilities per network class (index = [`Glyph::class`]), summing to 1.
     pub fn classify(&self, input: &Input) -> [f32; NUM_CLASSES] {
-        self.weights.forward(input).probabilities
+        let w = &self.weights;
+        let Shape { c1, c2, .. } = w.shape;
+        let conv1 = layers::conv_relu(input, 1, INPUT_SIDE, &w.conv1_w, &w.conv1_b, KERNEL);
+        let (pool1, _) = layers::max_pool2(&conv1, c1, Shape::SIDE1);
+        let conv2 = layers::conv_relu(&pool1, c1, Shape::POOL1, &w.conv2_w, &w.conv2_b, KERNEL);
+        let (pool2, _) = layers::max_pool2(&conv2, c2, Shape::SIDE2);
+        let mut hidden = dense_transposed(&pool2, &self.dense1_t, &w.dense1_b);
+        for h in hidden.iter_mut() {
+            *h = h.max(0.0);
+        }
+        let logits = dense_transposed(&hidden, &self.dense2_t, &w.dense2_b);
+        layers::softmax::<NUM_CLASSES>(&logits)
     }
 
     /// [`normalize`] then [`Classifier::classify`].
@@ -508,6 +547,26 @@ impl Classifier {
     pub fn best(&self, input: &Input) -> (Glyph, f32) {
         best_class(&self.classify(input))
     }
+}
+
+/// [`layers::dense`] with `[in][out]` weights: each output accumulates its products in input
+/// order from -0.0 as `Iterator::sum` does; inputs that are zero (most, after ReLU and pooling)
+/// add only a signed zero and are skipped.
+fn dense_transposed(input: &[f32], weights_t: &[f32], bias: &[f32]) -> Vec<f32> {
+    let outputs = bias.len();
+    let mut acc = vec![-0.0f32; outputs];
+    for (&x, row) in input.iter().zip(weights_t.chunks_exact(outputs)) {
+        if x == 0.0 {
+            continue;
+        }
+        for (a, w) in acc.iter_mut().zip(row) {
+            *a += w * x;
+        }
+    }
+    for (a, b) in acc.iter_mut().zip(bias) {
+        *a += b;
+    }
+    acc
 }
 
 /// The most probable class of a probability vector, as a glyph (`Dot` for the dot class).
@@ -603,8 +662,18 @@ mod tests {
         let weights = Weights::from_bytes(BUILTIN_WEIGHTS).expect("committed weights are valid");
         assert!(BUILTIN_WEIGHTS.len() < 1 << 20, "keep the weights well under 1 MiB");
         assert_eq!(weights.to_bytes(), BUILTIN_WEIGHTS, "round trip");
-        let p = Classifier::builtin().classify(&[0.0; INPUT_LEN]);
+        let classifier = Classifier::builtin();
+        let p = classifier.classify(&[0.0; INPUT_LEN]);
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        // The inference path (transposed dense layers) gives the training forward's numbers.
+        let bar = normalize(&GrayBitmap::from_fn(30, 5, |_, _| 255));
+        let ring = normalize(&GrayBitmap::from_fn(20, 30, |x, y| {
+            let d = ((x as f32 - 10.0).powi(2) / 100.0 + (y as f32 - 15.0).powi(2) / 225.0).sqrt();
+            if (0.7..1.0).contains(&d) { 255 } else { 0 }
+        }));
+        for input in [[0.0; INPUT_LEN], [1.0; INPUT_LEN], bar, ring] {
+            assert_eq!(classifier.classify(&input), weights.forward(&input).probabilities);
+        }
     }
 
     #[test]
