@@ -1,0 +1,16 @@
+//! The rules of simulation attempts (issue 8), as pure functions and state transitions: no
+//! I/O, no clock, no async. The service loads content and attempts, calls these, and stores
+//! what they return. docs/simulation.md describes every rule and the ones decided here.
+//!
+//! - [`rubric`]: rubrics, grade arithmetic (score, max, percentage, passed), `RubricStructureData`;
+//! - [`supplied`]: validation of a grade an agent supplies on `end` / `grade`;
+//! - [`rule_grader`]: the rule grader over levels' `evidence` patterns, and quote verification;
+//! - [`timer`]: the attempt timer, `TimerData`.
+
+pub mod error;
+pub mod rubric;
+pub mod rule_grader;
+pub mod supplied;
+pub mod timer;
+
+pub use error::{ErrorClass, Result, SimulationError};
