@@ -5,12 +5,17 @@
 //! - [`rubric`]: rubrics, grade arithmetic (score, max, percentage, passed), `RubricStructureData`;
 //! - [`supplied`]: validation of a grade an agent supplies on `end` / `grade`;
 //! - [`rule_grader`]: the rule grader over levels' `evidence` patterns, and quote verification;
-//! - [`timer`]: the attempt timer, `TimerData`.
+//! - [`timer`]: the attempt timer, `TimerData`;
+//! - [`attempt`]: start, next, end, end-all, grades, use-previous, `get`'s derived fields,
+//!   aggregated results and continuation options;
+//! - [`video`]: answers to video questions.
 
+pub mod attempt;
 pub mod error;
 pub mod rubric;
 pub mod rule_grader;
 pub mod supplied;
 pub mod timer;
+pub mod video;
 
 pub use error::{ErrorClass, Result, SimulationError};
