@@ -112,11 +112,11 @@ proptest! {
         });
         let g: SuppliedGrade = serde_json::from_value(json).unwrap();
         let r = office_hours();
-        if let Ok(checked) = g.check(&r) {
-            if let Some(s) = checked.score {
-                prop_assert!(s <= r.total_points());
-                prop_assert_eq!(checked.passed, Some(r.passes(s)));
-            }
+        if let Ok(checked) = g.check(&r)
+            && let Some(s) = checked.score
+        {
+            prop_assert!(s <= r.total_points());
+            prop_assert_eq!(checked.passed, Some(r.passes(s)));
         }
     }
 
