@@ -1,5 +1,6 @@
-//! Content bundles (CONTENT.md): departments, cohorts, profiles, courses, topics, exercises and
-//! extra error tags, loaded by `practica import FILE` or `POST /admin/import`. A bundle is read
+//! Content bundles (CONTENT.md): departments, cohorts, profiles, courses, topics, exercises,
+//! extra error tags and simulation content (personas, rubrics, simulations with their scenarios
+//! and video questions, homes, practices), loaded by `practica import FILE` or `POST /admin/import`. A bundle is read
 //! strictly (unknown fields refused, each error naming its path), its references are checked
 //! against itself and what is already stored, and it is applied in one transaction — all or
 //! nothing. Importing the same bundle again updates in place.
@@ -16,6 +17,15 @@ use crate::storage::Role;
 pub const MAX_ROWS: usize = 100_000;
 const MAX_ID: usize = 128;
 const MAX_TEXT: usize = 10_000;
+/// Most items in a list inside a row (criteria, levels, scenarios, questions, options,
+/// objectives, script lines, persona ids, evidence patterns): enough for any real simulation,
+/// small enough that one row cannot carry an unbounded payload.
+const MAX_LIST: usize = 1_000;
+/// Most points a criterion or level may carry; keeps every sum of them far inside the integer
+/// columns that store them.
+const MAX_POINTS: u32 = 1_000_000;
+/// Longest time limit: a week, in seconds (also well inside a 32-bit column).
+const MAX_TIME_LIMIT: u32 = 7 * 24 * 3600;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,18 +44,174 @@ pub struct Bundle {
     pub exercises: Vec<ExerciseIn>,
     #[serde(default)]
     pub error_tags: Vec<ErrorTagIn>,
-    // Simulation content (personas, rubrics, simulations, homes, practices) is read so the
-    // refusal can name it; this version does not store it yet.
     #[serde(default)]
-    pub personas: Option<serde_json::Value>,
+    pub personas: Vec<Persona>,
     #[serde(default)]
-    pub rubrics: Option<serde_json::Value>,
+    pub rubrics: Vec<RubricIn>,
     #[serde(default)]
-    pub simulations: Option<serde_json::Value>,
+    pub simulations: Vec<Simulation>,
     #[serde(default)]
-    pub homes: Option<serde_json::Value>,
+    pub homes: Vec<Home>,
     #[serde(default)]
-    pub practices: Option<serde_json::Value>,
+    pub practices: Vec<Practice>,
+}
+
+// Simulation content. Except for rubrics (read back as `simulation::rubric::Rubric`, the type
+// the grading rules take), the stored rows are read back as these same types, so what was
+// imported and what the service plays are the same shape.
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Persona {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub instructions: String,
+    #[serde(default)]
+    pub color: Option<String>,
+    #[serde(default)]
+    pub icon: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RubricIn {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub criteria: Vec<CriterionIn>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CriterionIn {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    pub points: u32,
+    #[serde(default)]
+    pub pass_points: u32,
+    #[serde(default)]
+    pub levels: Vec<LevelIn>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelIn {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    pub points: u32,
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+impl RubricIn {
+    /// The rubric as the simulation rules take it (the bundle has no descriptions).
+    pub fn to_rubric(&self) -> simulation::rubric::Rubric {
+        use simulation::rubric::{Criterion, Level, Rubric};
+        Rubric {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            criteria: self
+                .criteria
+                .iter()
+                .map(|c| Criterion {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    description: String::new(),
+                    points: c.points,
+                    pass_points: c.pass_points,
+                    levels: c
+                        .levels
+                        .iter()
+                        .map(|l| Level {
+                            id: l.id.clone(),
+                            name: l.name.clone(),
+                            description: String::new(),
+                            points: l.points,
+                            evidence: l.evidence.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Simulation {
+    pub id: String,
+    pub name: String,
+    pub rubric_id: String,
+    #[serde(default)]
+    pub hints_enabled: bool,
+    /// Seconds for the whole attempt; 0 = none.
+    #[serde(default)]
+    pub time_limit: u32,
+    /// In play order.
+    #[serde(default)]
+    pub scenarios: Vec<Scenario>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub persona_ids: Vec<String>,
+    #[serde(default)]
+    pub problem_statement: String,
+    #[serde(default)]
+    pub objectives: Vec<String>,
+    /// Overrides the simulation's rubric for this scenario.
+    #[serde(default)]
+    pub rubric_id: Option<String>,
+    #[serde(default)]
+    pub script: Vec<String>,
+    #[serde(default)]
+    pub questions: Vec<Question>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub id: String,
+    pub question_text: String,
+    #[serde(default)]
+    pub allow_multiple: bool,
+    #[serde(default)]
+    pub options: Vec<QuestionOption>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionOption {
+    pub id: String,
+    pub option_text: String,
+    #[serde(default)]
+    pub is_correct: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Home {
+    pub id: String,
+    pub simulation_id: String,
+    #[serde(default)]
+    pub cohort_id: Option<String>,
+    #[serde(default)]
+    pub department_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Practice {
+    pub id: String,
+    pub simulation_id: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,6 +319,11 @@ pub struct ImportSummary {
     pub topics: Vec<String>,
     pub exercises: Vec<String>,
     pub error_tags: Vec<String>,
+    pub personas: Vec<String>,
+    pub rubrics: Vec<String>,
+    pub simulations: Vec<String>,
+    pub homes: Vec<String>,
+    pub practices: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -196,6 +367,9 @@ pub enum RefKind {
     Cohort,
     Profile,
     Topic,
+    Persona,
+    Rubric,
+    Simulation,
 }
 
 impl RefKind {
@@ -205,6 +379,9 @@ impl RefKind {
             RefKind::Cohort => "cohort",
             RefKind::Profile => "profile",
             RefKind::Topic => "topic",
+            RefKind::Persona => "persona",
+            RefKind::Rubric => "rubric",
+            RefKind::Simulation => "simulation",
         }
     }
 }
@@ -227,6 +404,30 @@ fn check_text(path: &str, text: &str) -> Result<(), BundleError> {
     }
 }
 
+fn check_len(path: &str, n: usize) -> Result<(), BundleError> {
+    if n > MAX_LIST {
+        Err(err(path, format!("more than {MAX_LIST} items")))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_points(path: &str, points: u32) -> Result<(), BundleError> {
+    if points > MAX_POINTS {
+        Err(err(path, format!("more than {MAX_POINTS}")))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_colour(path: &str, hex: &str) -> Result<(), BundleError> {
+    if hex.len() == 7 && hex.starts_with('#') && hex[1..].bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(err(path, "must be a colour like #3366ff"))
+    }
+}
+
 fn unique<'a>(section: &str, ids: impl Iterator<Item = &'a str>) -> Result<HashSet<&'a str>, BundleError> {
     let mut seen = HashSet::new();
     for (i, id) in ids.enumerate() {
@@ -242,23 +443,6 @@ impl Bundle {
     /// Checks values and references within the bundle; returns the references to rows it does
     /// not define, which must already be stored (or, for topics, be built in).
     pub fn validate(&self, builtin_topic: impl Fn(&str) -> bool) -> Result<Vec<Reference>, BundleError> {
-        for (name, section) in [
-            ("personas", &self.personas),
-            ("rubrics", &self.rubrics),
-            ("simulations", &self.simulations),
-            ("homes", &self.homes),
-            ("practices", &self.practices),
-        ] {
-            if section
-                .as_ref()
-                .is_some_and(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
-            {
-                return Err(err(
-                    name,
-                    "simulation content is not supported by this version of practica",
-                ));
-            }
-        }
         let sizes = [
             ("departments", self.departments.len()),
             ("cohorts", self.cohorts.len()),
@@ -267,6 +451,11 @@ impl Bundle {
             ("topics", self.topics.len()),
             ("exercises", self.exercises.len()),
             ("error_tags", self.error_tags.len()),
+            ("personas", self.personas.len()),
+            ("rubrics", self.rubrics.len()),
+            ("simulations", self.simulations.len()),
+            ("homes", self.homes.len()),
+            ("practices", self.practices.len()),
         ];
         if let Some((name, _)) = sizes.iter().find(|(_, n)| *n > MAX_ROWS) {
             return Err(err(*name, format!("more than {MAX_ROWS} rows")));
@@ -312,13 +501,8 @@ impl Bundle {
         };
         for (i, d) in self.departments.iter().enumerate() {
             check_text(&format!("departments[{i}].name"), &d.name)?;
-            if let Some(hex) = &d.hex_code
-                && !(hex.len() == 7 && hex.starts_with('#') && hex[1..].bytes().all(|b| b.is_ascii_hexdigit()))
-            {
-                return Err(err(
-                    format!("departments[{i}].hex_code"),
-                    "must be a colour like #3366ff",
-                ));
+            if let Some(hex) = &d.hex_code {
+                check_colour(&format!("departments[{i}].hex_code"), hex)?;
             }
         }
         for (i, c) in self.cohorts.iter().enumerate() {
@@ -408,7 +592,168 @@ impl Bundle {
                 check_text(&format!("error_tags[{i}].{field}"), text)?;
             }
         }
+        self.validate_simulation_content(&departments, &cohorts, &mut need)?;
         Ok(refs)
+    }
+
+    /// Personas, rubrics, simulations, homes and practices: values, sizes and references
+    /// (`need` as in [`Bundle::validate`]).
+    fn validate_simulation_content(
+        &self,
+        departments: &HashSet<&str>,
+        cohorts: &HashSet<&str>,
+        need: &mut impl FnMut(RefKind, &str, String, bool),
+    ) -> Result<(), BundleError> {
+        let personas = unique("personas", self.personas.iter().map(|p| p.id.as_str()))?;
+        let rubrics = unique("rubrics", self.rubrics.iter().map(|r| r.id.as_str()))?;
+        let simulations = unique("simulations", self.simulations.iter().map(|s| s.id.as_str()))?;
+        unique("homes", self.homes.iter().map(|h| h.id.as_str()))?;
+        unique("practices", self.practices.iter().map(|p| p.id.as_str()))?;
+        for (i, p) in self.personas.iter().enumerate() {
+            let at = format!("personas[{i}]");
+            check_text(&format!("{at}.name"), &p.name)?;
+            check_text(&format!("{at}.instructions"), &p.instructions)?;
+            if let Some(color) = &p.color {
+                check_colour(&format!("{at}.color"), color)?;
+            }
+            if let Some(icon) = &p.icon {
+                check_id(&format!("{at}.icon"), icon)?;
+            }
+        }
+        for (i, r) in self.rubrics.iter().enumerate() {
+            let at = format!("rubrics[{i}]");
+            check_text(&format!("{at}.name"), &r.name)?;
+            check_len(&format!("{at}.criteria"), r.criteria.len())?;
+            for (c, criterion) in r.criteria.iter().enumerate() {
+                let at = format!("{at}.criteria[{c}]");
+                check_id(&format!("{at}.id"), &criterion.id)?;
+                check_text(&format!("{at}.name"), &criterion.name)?;
+                check_points(&format!("{at}.points"), criterion.points)?;
+                check_len(&format!("{at}.levels"), criterion.levels.len())?;
+                for (l, level) in criterion.levels.iter().enumerate() {
+                    let at = format!("{at}.levels[{l}]");
+                    check_id(&format!("{at}.id"), &level.id)?;
+                    check_text(&format!("{at}.name"), &level.name)?;
+                    check_points(&format!("{at}.points"), level.points)?;
+                    check_len(&format!("{at}.evidence"), level.evidence.len())?;
+                }
+            }
+            // The grading rules own what a valid rubric is (points, unique level ids, evidence
+            // patterns that compile within their size limit); their paths are relative to the
+            // rubric, so they are prefixed with its place in the bundle.
+            r.to_rubric().validate().map_err(|e| match e {
+                simulation::SimulationError::InvalidRubric { field, reason } => err(format!("{at}.{field}"), reason),
+                simulation::SimulationError::InvalidEvidencePattern { field, reason } => {
+                    err(format!("{at}.{field}"), format!("invalid evidence pattern: {reason}"))
+                }
+                other => err(at.clone(), other.to_string()),
+            })?;
+        }
+        // Scenario ids are opaque ids the APIs use, so they are unique across the bundle, not
+        // only within their simulation.
+        let mut scenario_ids = HashSet::new();
+        for (i, s) in self.simulations.iter().enumerate() {
+            let at = format!("simulations[{i}]");
+            check_text(&format!("{at}.name"), &s.name)?;
+            need(
+                RefKind::Rubric,
+                &s.rubric_id,
+                format!("{at}.rubric_id"),
+                rubrics.contains(s.rubric_id.as_str()),
+            );
+            if s.time_limit > MAX_TIME_LIMIT {
+                return Err(err(
+                    format!("{at}.time_limit"),
+                    format!("more than {MAX_TIME_LIMIT} seconds"),
+                ));
+            }
+            check_len(&format!("{at}.scenarios"), s.scenarios.len())?;
+            for (j, sc) in s.scenarios.iter().enumerate() {
+                let at = format!("{at}.scenarios[{j}]");
+                check_id(&format!("{at}.id"), &sc.id)?;
+                if !scenario_ids.insert(sc.id.as_str()) {
+                    return Err(err(format!("{at}.id"), format!("duplicate scenario id {:?}", sc.id)));
+                }
+                check_text(&format!("{at}.name"), &sc.name)?;
+                check_text(&format!("{at}.problem_statement"), &sc.problem_statement)?;
+                if let Some(r) = &sc.rubric_id {
+                    need(
+                        RefKind::Rubric,
+                        r,
+                        format!("{at}.rubric_id"),
+                        rubrics.contains(r.as_str()),
+                    );
+                }
+                check_len(&format!("{at}.persona_ids"), sc.persona_ids.len())?;
+                let mut seen = HashSet::new();
+                for (k, p) in sc.persona_ids.iter().enumerate() {
+                    let path = format!("{at}.persona_ids[{k}]");
+                    if !seen.insert(p.as_str()) {
+                        return Err(err(path, format!("duplicate persona id {p:?}")));
+                    }
+                    need(RefKind::Persona, p, path, personas.contains(p.as_str()));
+                }
+                for (field, lines) in [("objectives", &sc.objectives), ("script", &sc.script)] {
+                    check_len(&format!("{at}.{field}"), lines.len())?;
+                    for (k, line) in lines.iter().enumerate() {
+                        check_text(&format!("{at}.{field}[{k}]"), line)?;
+                    }
+                }
+                check_len(&format!("{at}.questions"), sc.questions.len())?;
+                let mut question_ids = HashSet::new();
+                for (k, q) in sc.questions.iter().enumerate() {
+                    let at = format!("{at}.questions[{k}]");
+                    check_id(&format!("{at}.id"), &q.id)?;
+                    if !question_ids.insert(q.id.as_str()) {
+                        return Err(err(format!("{at}.id"), format!("duplicate question id {:?}", q.id)));
+                    }
+                    check_text(&format!("{at}.question_text"), &q.question_text)?;
+                    check_len(&format!("{at}.options"), q.options.len())?;
+                    let mut option_ids = HashSet::new();
+                    for (o, opt) in q.options.iter().enumerate() {
+                        let at = format!("{at}.options[{o}]");
+                        check_id(&format!("{at}.id"), &opt.id)?;
+                        if !option_ids.insert(opt.id.as_str()) {
+                            return Err(err(format!("{at}.id"), format!("duplicate option id {:?}", opt.id)));
+                        }
+                        check_text(&format!("{at}.option_text"), &opt.option_text)?;
+                    }
+                }
+            }
+        }
+        for (i, h) in self.homes.iter().enumerate() {
+            need(
+                RefKind::Simulation,
+                &h.simulation_id,
+                format!("homes[{i}].simulation_id"),
+                simulations.contains(h.simulation_id.as_str()),
+            );
+            if let Some(c) = &h.cohort_id {
+                need(
+                    RefKind::Cohort,
+                    c,
+                    format!("homes[{i}].cohort_id"),
+                    cohorts.contains(c.as_str()),
+                );
+            }
+            if let Some(d) = &h.department_id {
+                need(
+                    RefKind::Department,
+                    d,
+                    format!("homes[{i}].department_id"),
+                    departments.contains(d.as_str()),
+                );
+            }
+        }
+        for (i, p) in self.practices.iter().enumerate() {
+            need(
+                RefKind::Simulation,
+                &p.simulation_id,
+                format!("practices[{i}].simulation_id"),
+                simulations.contains(p.simulation_id.as_str()),
+            );
+        }
+        Ok(())
     }
 
     /// The expected answer of an exercise as stored (its text as written).
@@ -431,6 +776,7 @@ mod tests {
     fn the_documented_example_reads_and_validates() {
         let b = parse(EXAMPLE).unwrap();
         assert_eq!(b.profiles.len(), 2);
+        assert_eq!(b.simulations[0].scenarios[0].questions[0].options.len(), 2);
         assert_eq!(b.validate(|_| false).unwrap(), vec![]);
     }
 
@@ -455,8 +801,42 @@ mod tests {
         )
         .unwrap();
         assert_eq!(b.validate(|_| false).unwrap_err().path, "topics[0].bkt");
-        let b = parse("simulations: [{id: s}]").unwrap();
-        assert_eq!(b.validate(|_| false).unwrap_err().path, "simulations");
+        let e =
+            parse("simulations: [{id: s, name: S, rubric_id: r, scenarios: [{id: a, name: A, mood: x}]}]").unwrap_err();
+        assert!(e.path.starts_with("simulations[0].scenarios[0]"), "{e}");
+        let b =
+            parse("rubrics: [{id: r, criteria: [{id: c, points: 2, pass_points: 3, levels: [{id: l, points: 0}]}]}]")
+                .unwrap();
+        assert_eq!(
+            b.validate(|_| false).unwrap_err().path,
+            "rubrics[0].criteria[0].pass_points"
+        );
+        let b = parse(
+            r#"rubrics: [{id: r, criteria: [{id: c, points: 2, levels: [{id: l, points: 0, evidence: ["(unclosed"]}]}]}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            b.validate(|_| false).unwrap_err().path,
+            "rubrics[0].criteria[0].levels[0].evidence[0]"
+        );
+        let b =
+            parse("simulations: [{id: s, name: S, rubric_id: r9, scenarios: [{id: a, name: A, persona_ids: [p9]}]}]")
+                .unwrap();
+        let refs = b.validate(|_| false).unwrap();
+        let paths: Vec<_> = refs.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["simulations[0].rubric_id", "simulations[0].scenarios[0].persona_ids[0]"]
+        );
+        let b = parse(
+            "simulations: [{id: s, name: S, rubric_id: r, scenarios: [{id: a, name: A}]}, \
+             {id: t, name: T, rubric_id: r, scenarios: [{id: a, name: B}]}]",
+        )
+        .unwrap();
+        assert_eq!(
+            b.validate(|_| false).unwrap_err().path,
+            "simulations[1].scenarios[0].id"
+        );
         let b = parse("profiles: [{id: a, role: student}, {id: a, role: teacher}]").unwrap();
         assert_eq!(b.validate(|_| false).unwrap_err().path, "profiles[1].id");
     }

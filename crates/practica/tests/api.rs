@@ -641,13 +641,69 @@ async fn import_flow(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
+    // Each kind of bad simulation content: 422 naming the path, nothing of the bundle applied.
+    for (from, to, path) in [
+        (
+            "hints_enabled: true",
+            "hints_enabled: true\n    mood: sad",
+            "simulations[0]",
+        ),
+        (
+            "    rubric_id: rub-oh\n    hints",
+            "    rubric_id: r9\n    hints",
+            "simulations[0].rubric_id: no rubric \"r9\"",
+        ),
+        (
+            "        rubric_id: rub-oh",
+            "        rubric_id: r9",
+            "simulations[0].scenarios[0].rubric_id",
+        ),
+        (
+            "persona_ids: [per-student]",
+            "persona_ids: [per-9]",
+            "simulations[0].scenarios[0].persona_ids[0]",
+        ),
+        (
+            "{id: prac-1, simulation_id: sim-oh}",
+            "{id: prac-1, simulation_id: sim-9}",
+            "practices[0].simulation_id",
+        ),
+        (
+            "cohort_id: coh-2026a, department_id",
+            "cohort_id: coh-9, department_id",
+            "homes[0].cohort_id",
+        ),
+        (
+            "\"(?i)that sounds\"",
+            "\"(?i)that (sounds\"",
+            "rubrics[0].criteria[0].levels[1].evidence[0]",
+        ),
+        (
+            "{id: o2, option_text: Refuse}",
+            "{id: o1, option_text: Refuse}",
+            "simulations[0].scenarios[0].questions[0].options[1].id",
+        ),
+        ("pass_points: 2", "pass_points: 5", "rubrics[0].criteria[0].pass_points"),
+    ] {
+        assert!(BUNDLE.contains(from), "{from}");
+        let r = import(admin.clone(), BUNDLE.replacen(from, to, 1)).await.unwrap();
+        assert_eq!(r.status(), 422, "{to}");
+        let body: Value = r.json().await.unwrap();
+        assert!(body["message"].as_str().unwrap().contains(path), "{path}: {body}");
+        assert!(app.state.store.profile("stu_abc123").await.unwrap().is_none());
+        assert!(app.state.store.simulation("sim-oh").await.unwrap().is_none());
+    }
     // The documented example imports, twice (upsert by id).
     for _ in 0..2 {
         let r = import(admin.clone(), BUNDLE.into()).await.unwrap();
         assert_eq!(r.status(), 201);
         let summary: Value = r.json().await.unwrap();
         assert_eq!(summary["courses"], json!(["crs_def456"]));
+        assert_eq!(summary["simulations"], json!(["sim-oh"]));
+        assert_eq!(summary["homes"], json!(["home-1"]));
     }
+    let sim = app.state.store.simulation("sim-oh").await.unwrap().unwrap();
+    assert_eq!(sim.scenarios[0].questions[0].options.len(), 2);
     // Its content is in force: the topic's BKT parameters, the exercise's answer, the course's
     // teacher, the extra error tag.
     let student = app.token("stu_abc123", Role::Student);

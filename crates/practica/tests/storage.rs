@@ -202,10 +202,118 @@ scenarios!(
     teaches,
     topics_and_exercises,
     adhoc_attempts,
+    simulation_content,
 );
 
 // ---------------------------------------------------------------------------------------------
 // Builders
+
+// ---------------------------------------------------------------------------------------------
+// Simulation content
+
+const BUNDLE: &str = include_str!("data/bundle-example.yaml");
+
+/// Rows of every simulation-content table, in one tuple so two imports compare at a glance.
+async fn simulation_rows(raw: &Raw) -> Vec<i64> {
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT COUNT(*) FROM persona",
+        "SELECT COUNT(*) FROM rubric",
+        "SELECT COUNT(*) FROM rubric_criterion",
+        "SELECT COUNT(*) FROM rubric_level",
+        "SELECT COUNT(*) FROM simulation",
+        "SELECT COUNT(*) FROM scenario",
+        "SELECT COUNT(*) FROM scenario_persona",
+        "SELECT COUNT(*) FROM question",
+        "SELECT COUNT(*) FROM question_option",
+        "SELECT COUNT(*) FROM home",
+        "SELECT COUNT(*) FROM practice",
+    ] {
+        out.push(raw.count(sql).await);
+    }
+    out
+}
+
+async fn simulation_content(store: Arc<dyn Store>, raw: &Raw) {
+    use practica::content;
+    let bundle = content::parse(BUNDLE).expect("parse");
+    let read_back = || async {
+        assert_eq!(
+            store.persona("per-student").await.unwrap().as_ref(),
+            Some(&bundle.personas[0])
+        );
+        assert_eq!(
+            store.rubric("rub-oh").await.unwrap(),
+            Some(bundle.rubrics[0].to_rubric())
+        );
+        assert_eq!(
+            store.simulation("sim-oh").await.unwrap().as_ref(),
+            Some(&bundle.simulations[0])
+        );
+        assert_eq!(store.home("home-1").await.unwrap().as_ref(), Some(&bundle.homes[0]));
+        assert_eq!(
+            store.practice("prac-1").await.unwrap().as_ref(),
+            Some(&bundle.practices[0])
+        );
+    };
+    let summary = content::import(&*store, BUNDLE).await.expect("import");
+    assert_eq!(summary.simulations, ["sim-oh"]);
+    assert_eq!(summary.rubrics, ["rub-oh"]);
+    assert_eq!(summary.personas, ["per-student"]);
+    assert_eq!((summary.homes.len(), summary.practices.len()), (1, 1));
+    read_back().await;
+    let rows = simulation_rows(raw).await;
+    assert_eq!(rows, [1, 1, 1, 2, 1, 1, 1, 1, 2, 1, 1]);
+    // Importing again changes nothing.
+    content::import(&*store, BUNDLE).await.expect("re-import");
+    read_back().await;
+    assert_eq!(simulation_rows(raw).await, rows);
+    // The grading rules accept what was stored.
+    store
+        .rubric("rub-oh")
+        .await
+        .unwrap()
+        .unwrap()
+        .validate()
+        .expect("valid rubric");
+
+    // A shorter scenario list replaces the old one; references resolve against stored rows
+    // (rub-oh, per-student are not in this bundle).
+    let next = "simulations:\n  - {id: sim-oh, name: Renamed, rubric_id: rub-oh, time_limit: 0,\n     \
+                scenarios: [{id: scn-2, name: Second, persona_ids: [per-student], script: [Hello]}]}\n";
+    content::import(&*store, next).await.expect("import a shorter list");
+    let sim = store.simulation("sim-oh").await.unwrap().unwrap();
+    assert_eq!(sim.name, "Renamed");
+    assert!(!sim.hints_enabled);
+    assert_eq!(sim.scenarios.len(), 1);
+    assert_eq!(sim.scenarios[0].id, "scn-2");
+    assert_eq!(sim.scenarios[0].persona_ids, ["per-student"]);
+    assert_eq!(sim.scenarios[0].script, ["Hello"]);
+    assert_eq!(simulation_rows(raw).await, [1, 1, 1, 2, 1, 1, 1, 0, 0, 1, 1]);
+
+    // Dangling references to stored rows refuse the bundle, naming the path; nothing applies.
+    for (text, path) in [
+        (
+            "personas: [{id: per-2, name: P}]\npractices: [{id: prac-2, simulation_id: sim-9}]",
+            "practices[0].simulation_id",
+        ),
+        (
+            "personas: [{id: per-2, name: P}]\nhomes: [{id: h2, simulation_id: sim-oh, cohort_id: coh-9}]",
+            "homes[0].cohort_id",
+        ),
+        (
+            "personas: [{id: per-2, name: P}]\nsimulations: [{id: s2, name: S, rubric_id: r9}]",
+            "simulations[0].rubric_id",
+        ),
+    ] {
+        match content::import(&*store, text).await {
+            Err(content::ImportError::Bundle(e)) => assert_eq!(e.path, path, "{e}"),
+            other => panic!("{text}: {other:?}"),
+        }
+        assert!(store.persona("per-2").await.unwrap().is_none());
+    }
+    assert!(store.simulation("sim-9").await.unwrap().is_none());
+}
 
 /// Whole seconds: both backends keep them exactly (PostgreSQL keeps microseconds only).
 fn now() -> OffsetDateTime {

@@ -405,6 +405,13 @@ pub trait ContentStore: Send + Sync {
     async fn import(&self, bundle: &crate::content::Bundle) -> Result<crate::content::ImportSummary>;
     /// Error tags added by bundles.
     async fn error_tags(&self) -> Result<Vec<ErrorTagRecord>>;
+    async fn persona(&self, id: &str) -> Result<Option<crate::content::Persona>>;
+    /// A rubric with its criteria and levels in bundle order, as the grading rules take it.
+    async fn rubric(&self, id: &str) -> Result<Option<simulation::rubric::Rubric>>;
+    /// A simulation with its scenarios in play order, each with its personas and questions.
+    async fn simulation(&self, id: &str) -> Result<Option<crate::content::Simulation>>;
+    async fn home(&self, id: &str) -> Result<Option<crate::content::Home>>;
+    async fn practice(&self, id: &str) -> Result<Option<crate::content::Practice>>;
 }
 
 /// An error tag from a content bundle.
