@@ -369,6 +369,7 @@ async fn ocr_extract(
         .record_upload(&UploadRecord {
             id,
             kind: "photo".into(),
+            file_name: None,
             object_key: key,
             content_type: photo.content_type.into(),
             bytes: photo.bytes.len() as i64,

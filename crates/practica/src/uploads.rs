@@ -23,7 +23,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use serde::Deserialize;
 use sha2::Sha256;
 use time::OffsetDateTime;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -98,6 +98,11 @@ impl Uploads {
         Ok(self.store.get(&self.path(key)).await?.bytes().await?)
     }
 
+    /// Bytes `range` of the object (for HTTP Range requests).
+    pub async fn get_range(&self, key: &str, range: std::ops::Range<u64>) -> anyhow::Result<Bytes> {
+        Ok(self.store.get_range(&self.path(key), range).await?)
+    }
+
     /// A signed link to `upload` that expires after the configured time.
     pub async fn link(&self, upload: &UploadRecord) -> anyhow::Result<String> {
         if let Some(s3) = &self.s3 {
@@ -141,7 +146,216 @@ pub fn photo_key(id: Uuid, at: OffsetDateTime, extension: &str) -> String {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(signed_upload))
+    OpenApiRouter::new()
+        .routes(routes!(signed_upload))
+        .routes(routes!(download))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(upload_file))
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_FILE_BYTES + 64 * 1024)),
+        )
+}
+
+/// Largest file `POST /api/v5/uploads` takes (audio frames, attachments).
+pub const MAX_FILE_BYTES: usize = 25 << 20;
+/// Longest file name kept.
+const MAX_FILE_NAME: usize = 255;
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct Uploaded {
+    upload_id: Uuid,
+    file_name: String,
+    byte_len: u64,
+    mime_type: String,
+}
+
+/// A file name as given, without any directory and control characters, within bounds.
+fn clean_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = base.chars().filter(|c| !c.is_control()).collect();
+    let mut clean = clean.trim().to_string();
+    while clean.len() > MAX_FILE_NAME {
+        clean.pop();
+    }
+    if clean.is_empty() { "upload".to_string() } else { clean }
+}
+
+/// Upload a file (multipart field `file`): audio frames and exports refer to it by `upload_id`.
+#[utoipa::path(post, path = "/api/v5/uploads", tag = "uploads",
+    request_body(content_type = "multipart/form-data", description = "Field `file`, at most 25 MiB"),
+    responses((status = 201, body = Uploaded), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn upload_file(
+    caller: crate::auth::Caller,
+    State(state): State<AppState>,
+    mut multipart: axum::extract::Multipart,
+) -> ApiResult<(axum::http::StatusCode, axum::Json<Uploaded>)> {
+    let too_large = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(MAX_FILE_BYTES)
+        } else {
+            ApiError::BadRequest(format!("unreadable multipart body: {}", e.body_text()))
+        }
+    };
+    let mut file = None;
+    while let Some(part) = multipart.next_field().await.map_err(too_large)? {
+        if part.name() == Some("file") {
+            let name = clean_file_name(part.file_name().unwrap_or(""));
+            let mime = part
+                .content_type()
+                .filter(|m| m.len() <= 127 && m.contains('/') && m.is_ascii())
+                .unwrap_or("application/octet-stream")
+                .to_string();
+            let bytes = part.bytes().await.map_err(too_large)?;
+            file = Some((name, mime, bytes));
+        }
+    }
+    let (file_name, mime_type, bytes) =
+        file.ok_or_else(|| ApiError::Validation("file: is required (multipart/form-data field)".into()))?;
+    if bytes.is_empty() {
+        return Err(ApiError::Validation("file: is empty".into()));
+    }
+    let now = crate::classify::now_micros();
+    let id = Uuid::now_v7();
+    let key = format!(
+        "files/{:04}/{:02}/{:02}/{id}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    );
+    state
+        .uploads
+        .put(&key, bytes.clone())
+        .await
+        .map_err(ApiError::Internal)?;
+    state
+        .store
+        .record_upload(&UploadRecord {
+            id,
+            kind: "file".into(),
+            file_name: Some(file_name.clone()),
+            object_key: key,
+            content_type: mime_type.clone(),
+            bytes: bytes.len() as i64,
+            sha256: hex::encode(<Sha256 as sha2::Digest>::digest(&bytes)),
+            created_by: caller.id.clone(),
+            via_agent: caller.via_agent,
+            created_at: now,
+        })
+        .await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        axum::Json(Uploaded {
+            upload_id: id,
+            file_name,
+            byte_len: bytes.len() as u64,
+            mime_type,
+        }),
+    ))
+}
+
+/// The byte range a `Range` header asks of a file of `len` bytes: None for the whole file
+/// (no header, or one this server does not serve, such as several ranges), Err for an
+/// unsatisfiable range (416).
+fn requested_range(header: Option<&str>, len: u64) -> Result<Option<std::ops::Range<u64>>, ()> {
+    let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let (start, end) = spec.split_once('-').ok_or(())?;
+    let range = match (start.trim(), end.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().map_err(|_| ())?;
+            if n == 0 {
+                return Err(());
+            }
+            len.saturating_sub(n)..len
+        }
+        (first, "") => first.parse::<u64>().map_err(|_| ())?..len,
+        (first, last) => {
+            let (a, b): (u64, u64) = (first.parse().map_err(|_| ())?, last.parse().map_err(|_| ())?);
+            if b < a {
+                return Err(());
+            }
+            a..b.saturating_add(1).min(len)
+        }
+    };
+    if range.start >= len { Err(()) } else { Ok(Some(range)) }
+}
+
+/// Download an uploaded file (its sender, admins and agents); `Range: bytes=…` is served as 206.
+#[utoipa::path(get, path = "/api/v5/uploads/{upload_id}", tag = "uploads",
+    params(("upload_id" = String, Path, description = "Upload id"),
+           ("Range" = Option<String>, Header, description = "bytes=start-end, start-, or -suffix")),
+    responses((status = 200, description = "The file"), (status = 206, description = "The range asked for"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 416, description = "Range not satisfiable", body = ErrorBody)))]
+async fn download(
+    caller: crate::auth::Caller,
+    State(state): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    let not_found = || ApiError::NotFound(format!("no upload {id}"));
+    let uuid = Uuid::parse_str(&id).map_err(|_| not_found())?;
+    let upload = state.store.upload(uuid).await?.ok_or_else(not_found)?;
+    let allowed = upload.created_by == caller.id
+        || matches!(caller.role, crate::storage::Role::Admin | crate::storage::Role::Agent);
+    if !allowed {
+        return Err(ApiError::Forbidden("not an upload you may read".into()));
+    }
+    let len = upload.bytes.max(0) as u64;
+    let range = requested_range(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), len)
+        .map_err(|()| ApiError::RangeNotSatisfiable(len))?;
+    let (status, body, content_range) = match range {
+        Some(r) => {
+            let bytes = state
+                .uploads
+                .get_range(&upload.object_key, r.clone())
+                .await
+                .map_err(ApiError::Internal)?;
+            let cr = format!("bytes {}-{}/{len}", r.start, r.end - 1);
+            (axum::http::StatusCode::PARTIAL_CONTENT, bytes, Some(cr))
+        }
+        None => (
+            axum::http::StatusCode::OK,
+            state
+                .uploads
+                .get(&upload.object_key)
+                .await
+                .map_err(ApiError::Internal)?,
+            None,
+        ),
+    };
+    let mut response = (status, Body::from(body)).into_response();
+    let h = response.headers_mut();
+    if let Ok(ct) = HeaderValue::from_str(&upload.content_type) {
+        h.insert(header::CONTENT_TYPE, ct);
+    }
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    if let Some(cr) = content_range.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        h.insert(header::CONTENT_RANGE, cr);
+    }
+    if let Some(name) = &upload.file_name {
+        // The name as an RFC 5987 parameter: any character survives, none can break the header.
+        let encoded: String = name
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{encoded}")) {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    Ok(response)
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -642,8 +642,10 @@ pub trait ClassificationStore: Send + Sync {
 #[derive(Clone, Debug, PartialEq)]
 pub struct UploadRecord {
     pub id: Uuid,
-    /// `photo`.
+    /// `photo`, or `file` for `POST /api/v5/uploads`.
     pub kind: String,
+    /// The name the file was sent with, if any.
+    pub file_name: Option<String>,
     /// Where the bytes are in the object store.
     pub object_key: String,
     pub content_type: String,

@@ -507,6 +507,7 @@ impl UploadStore for PgStore {
             .bind(&u.created_by)
             .bind(u.via_agent)
             .bind(u.created_at)
+            .bind(&u.file_name)
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -523,6 +524,7 @@ impl UploadStore for PgStore {
         Ok(Some(UploadRecord {
             id,
             kind: r.try_get("kind")?,
+            file_name: r.try_get("file_name")?,
             object_key: r.try_get("object_key")?,
             content_type: r.try_get("content_type")?,
             bytes: r.try_get("bytes")?,

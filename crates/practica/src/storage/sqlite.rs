@@ -558,6 +558,7 @@ impl UploadStore for SqliteStore {
             .bind(&u.created_by)
             .bind(u.via_agent)
             .bind(ts(u.created_at))
+            .bind(&u.file_name)
             .execute(&self.write)
             .await?;
         Ok(())
@@ -574,6 +575,7 @@ impl UploadStore for SqliteStore {
         Ok(Some(UploadRecord {
             id,
             kind: r.try_get("kind")?,
+            file_name: r.try_get("file_name")?,
             object_key: r.try_get("object_key")?,
             content_type: r.try_get("content_type")?,
             bytes: r.try_get("bytes")?,
