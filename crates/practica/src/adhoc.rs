@@ -31,7 +31,7 @@ use crate::app::AppState;
 use crate::attempts::{authorize_acting_for, field_error, idempotency_key, json_body, record, request_hash};
 use crate::auth::Caller;
 use crate::catalog::Catalog;
-use crate::classify::{MAX_INVALID_ANSWERS, classified_event, now_micros};
+use crate::classify::{MAX_INVALID_ANSWERS, classified_event, now_micros, pending_attempt};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::jobs::{JobFailure, JobHandler};
 use crate::llm::ChatModel;
@@ -452,13 +452,9 @@ impl JobHandler for AdhocSolver {
     async fn run(&self, job: &ClaimedJob, owner: &str) -> Result<(), JobFailure> {
         let payload: Payload = serde_json::from_value(job.payload.clone())
             .map_err(|e| JobFailure::fatal(format!("solve-adhoc payload: {e}")))?;
-        let Some(attempt) = self.store.attempt(payload.attempt_id).await? else {
-            return Err(JobFailure::fatal(format!("attempt {} not found", payload.attempt_id)));
-        };
-        if attempt.status != AttemptStatus::Pending {
-            // Solved already (an earlier run, or the deadline sweeper): nothing to do.
+        let Some(attempt) = pending_attempt(self.store.as_ref(), payload.attempt_id).await? else {
             return Ok(());
-        }
+        };
         let attempt = Arc::new(attempt);
         let catalog = self.catalog.clone();
         let mut outcome = {

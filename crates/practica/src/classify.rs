@@ -273,6 +273,16 @@ impl Classifier {
     }
 }
 
+/// The attempt a job is about while it is still PENDING; None once it is CLASSIFIED (an earlier
+/// run, or the deadline sweeper, got there first: nothing left to do). A missing attempt is a
+/// fatal failure.
+pub(crate) async fn pending_attempt(store: &dyn Store, id: Uuid) -> Result<Option<AttemptRecord>, JobFailure> {
+    let Some(attempt) = store.attempt(id).await? else {
+        return Err(JobFailure::fatal(format!("attempt {id} not found")));
+    };
+    Ok((attempt.status == AttemptStatus::Pending).then_some(attempt))
+}
+
 /// Now, to the microsecond: what PostgreSQL keeps, so both backends return the same instant.
 pub(crate) fn now_micros() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
@@ -332,13 +342,9 @@ impl JobHandler for Classifier {
     async fn run(&self, job: &ClaimedJob, owner: &str) -> Result<(), JobFailure> {
         let payload: Payload = serde_json::from_value(job.payload.clone())
             .map_err(|e| JobFailure::fatal(format!("classification payload: {e}")))?;
-        let Some(attempt) = self.store.attempt(payload.attempt_id).await? else {
-            return Err(JobFailure::fatal(format!("attempt {} not found", payload.attempt_id)));
-        };
-        if attempt.status != AttemptStatus::Pending {
-            // Classified already (an earlier run, or the deadline sweeper): nothing to do.
+        let Some(attempt) = pending_attempt(self.store.as_ref(), payload.attempt_id).await? else {
             return Ok(());
-        }
+        };
         let verdict = self.decide(&attempt, &payload.request).await?;
         self.finish(&attempt, verdict, Some((job.id, owner))).await?;
         Ok(())
