@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod llm;
 pub mod llm_classifier;
 pub mod mastery_api;
+pub mod mcp;
 pub mod ocr;
 pub mod ops;
 pub mod refit;
