@@ -8,10 +8,18 @@
 //! - [`timer`]: the attempt timer, `TimerData`;
 //! - [`attempt`]: start, next, end, end-all, grades, use-previous, `get`'s derived fields,
 //!   aggregated results and continuation options;
-//! - [`video`]: answers to video questions.
+//! - [`video`]: answers to video questions;
+//! - [`persona`]: the AI persona's prompt, hint requests and answers, scripted persona lines;
+//! - [`ai_grader`]: the AI grader's schema and prompt, and the checks its answer must pass;
+//! - [`audio`]: a recording's uploaded frames (WAV, raw PCM, WebM/Ogg/MP4/MP3 chunks) as one file;
+//! - [`export`]: the attempt export, a ZIP of four CSV tables.
 
+pub mod ai_grader;
 pub mod attempt;
+pub mod audio;
 pub mod error;
+pub mod export;
+pub mod persona;
 pub mod rubric;
 pub mod rule_grader;
 pub mod supplied;
