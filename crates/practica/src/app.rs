@@ -52,6 +52,10 @@ pub struct AppState {
     pub uploads: Arc<crate::uploads::Uploads>,
     /// The photo readers: built in, and a vision model when configured.
     pub readers: Arc<crate::ocr::Readers>,
+    /// Simulation attempts' run-time state (replies being generated, cached docs).
+    pub sim: Arc<crate::sim::Runtime>,
+    /// Speech to text for audio turns, when configured.
+    pub transcriber: Option<Arc<crate::llm::Transcriber>>,
 }
 
 #[derive(OpenApi)]
@@ -61,7 +65,9 @@ pub struct AppState {
     security(("bearer" = []), ("apiKey" = [])),
     tags((name = "attempts", description = "Exercise attempts"), (name = "catalog", description = "Topics and error tags"),
          (name = "admin", description = "Content bundles, the review queue, jobs"),
-         (name = "mastery", description = "Knowledge tracing: per student, per course, at risk"))
+         (name = "mastery", description = "Knowledge tracing: per student, per course, at risk"),
+         (name = "simulation-attempts", description = "Role-play simulation attempts: start, chat with the AI persona, grade, search, archive, export"),
+         (name = "uploads", description = "Files: audio frames, exports"))
 )]
 struct ApiDoc;
 
@@ -183,6 +189,22 @@ impl App {
             vision_always: config.vision_mode == "always",
             vision_below: config.vision_below,
         });
+        let transcriber = match &config.transcription_model {
+            Some(model) => Some(Arc::new(crate::llm::Transcriber::new(
+                config
+                    .transcription_base_url
+                    .clone()
+                    .or_else(|| config.llm_base_url.clone())
+                    .unwrap_or_default(),
+                config
+                    .transcription_api_key
+                    .clone()
+                    .or_else(|| config.llm_api_key.clone()),
+                model.clone(),
+                std::time::Duration::from_secs(config.llm_timeout_secs),
+            )?)),
+            None => None,
+        };
         let learning = LearningPolicy {
             min_reports: config.learn_min_reports,
             min_reporters: config.learn_min_reporters,
@@ -193,6 +215,7 @@ impl App {
             .merge(adhoc::router())
             .merge(crate::ocr::router().layer(DefaultBodyLimit::max(crate::ocr::MAX_IMAGE_BYTES + 64 * 1024)))
             .merge(crate::uploads::router())
+            .merge(crate::sim::router())
             .merge(catalog::router())
             .merge(mastery_api::router())
             .merge(admin::router().layer(DefaultBodyLimit::max(admin::MAX_BUNDLE_BYTES)))
@@ -213,6 +236,8 @@ impl App {
             llm,
             uploads,
             readers,
+            sim: Arc::new(crate::sim::Runtime::default()),
+            transcriber,
         };
         let router = router(api, state.clone());
         Ok(App {
@@ -251,9 +276,15 @@ impl App {
             catalog: state.catalog.clone(),
             llm: state.llm.clone(),
         };
+        let sim_grader = crate::sim::GradeJob { state: state.clone() };
         Workers::new(
             state.store.clone(),
-            vec![Arc::new(classifier), Arc::new(refit), Arc::new(solver)],
+            vec![
+                Arc::new(classifier),
+                Arc::new(refit),
+                Arc::new(solver),
+                Arc::new(sim_grader),
+            ],
             state.config.worker_options(),
             state.jobs_wake.clone(),
         )
@@ -335,6 +366,7 @@ fn router(api: Router<AppState>, state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
         .route("/docs", get(ops::docs))
+        .nest_service("/mcp", crate::mcp::service(state.clone()))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed("method not allowed on this route".into()) })
         .layer(DefaultBodyLimit::max(limit))

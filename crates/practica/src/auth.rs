@@ -35,6 +35,8 @@ pub struct Caller {
     pub role: Role,
     /// The request comes from an AI agent (`X-MCP` header, or an agent key).
     pub via_agent: bool,
+    /// Authenticated by an `X-Api-Key` (a program's credential) rather than a person's token.
+    pub via_api_key: bool,
 }
 
 impl Caller {
@@ -240,6 +242,7 @@ impl Authenticator {
             id: key.owner_id,
             role: key.role,
             via_agent: key.role == Role::Agent,
+            via_api_key: true,
         })
     }
 
@@ -303,6 +306,7 @@ impl Authenticator {
             id: claims.sub,
             role,
             via_agent: false,
+            via_api_key: false,
         })
     }
 }
@@ -384,7 +388,8 @@ impl FromRequestParts<AppState> for Caller {
                 "missing credentials: a Bearer token or an X-Api-Key".into(),
             ));
         };
-        if header(AGENT_HEADER).is_some_and(|v| !matches!(v, "" | "0" | "false")) {
+        // `X-MCP: true|1|yes` (any case): the spec's spellings; anything else is a person.
+        if header(AGENT_HEADER).is_some_and(|v| ["true", "1", "yes"].iter().any(|t| v.eq_ignore_ascii_case(t))) {
             caller.via_agent = true;
         }
         Ok(caller)

@@ -98,6 +98,14 @@ pub struct Config {
     /// `vision_below` (or found nothing); `always`: ask it for every photo.
     pub vision_mode: String,
     pub vision_below: f64,
+    /// An OpenAI-compatible `/audio/transcriptions` endpoint for the learners' spoken turns:
+    /// its base URL (default: the LLM's when a transcription model is set), key (default: the
+    /// LLM's) and model; without a model, audio is kept but not transcribed.
+    pub transcription_base_url: Option<String>,
+    pub transcription_api_key: Option<String>,
+    pub transcription_model: Option<String>,
+    /// Largest assembled audio recording of one session, in bytes.
+    pub audio_max_bytes: u64,
 }
 
 impl Default for Config {
@@ -145,6 +153,10 @@ impl Default for Config {
             vision_base_url: None,
             vision_api_key: None,
             vision_model: None,
+            transcription_base_url: None,
+            transcription_api_key: None,
+            transcription_model: None,
+            audio_max_bytes: 100 << 20,
             vision_mode: "fallback".to_string(),
             vision_below: 0.5,
         }

@@ -21,6 +21,7 @@ pub mod mcp;
 pub mod ocr;
 pub mod ops;
 pub mod refit;
+pub mod sim;
 pub mod storage;
 pub mod trace;
 pub mod uploads;

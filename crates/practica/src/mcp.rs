@@ -364,8 +364,8 @@ impl ServerHandler for Server {
                 Err(e) => tool_result(error_body(e, &trace_id).await, true),
             }
         }
-        .instrument(span)
-        .await;
+        .instrument(span);
+        let result = crate::trace::scope(trace_id.clone(), result).await;
         Ok(result.into())
     }
 }

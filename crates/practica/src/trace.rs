@@ -20,6 +20,12 @@ pub fn current() -> String {
     TRACE_ID.try_with(Clone::clone).unwrap_or_default()
 }
 
+/// Runs `f` under a trace id: work a request hands to another task (the MCP server's handler)
+/// keeps the request's id.
+pub async fn scope<F: std::future::Future>(id: String, f: F) -> F::Output {
+    TRACE_ID.scope(id, f).await
+}
+
 fn acceptable(v: &str) -> bool {
     !v.is_empty() && v.len() <= MAX_LEN && v.bytes().all(|b| b.is_ascii_graphic())
 }

@@ -215,6 +215,39 @@ async fn upload_file(
     if bytes.is_empty() {
         return Err(ApiError::Validation("file: is empty".into()));
     }
+    let stored = store_file(
+        &state,
+        &caller.id,
+        caller.via_agent,
+        "file",
+        &file_name,
+        &mime_type,
+        bytes,
+    )
+    .await?;
+    let id = stored.id;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        axum::Json(Uploaded {
+            upload_id: id,
+            file_name,
+            byte_len: stored.bytes as u64,
+            mime_type,
+        }),
+    ))
+}
+
+/// Keeps a file in object storage and records it as an upload of `created_by` (an uploaded
+/// file, an assembled audio recording, an export).
+pub async fn store_file(
+    state: &AppState,
+    created_by: &str,
+    via_agent: bool,
+    kind: &str,
+    file_name: &str,
+    mime_type: &str,
+    bytes: Bytes,
+) -> ApiResult<UploadRecord> {
     let now = crate::classify::now_micros();
     let id = Uuid::now_v7();
     let key = format!(
@@ -228,30 +261,20 @@ async fn upload_file(
         .put(&key, bytes.clone())
         .await
         .map_err(ApiError::Internal)?;
-    state
-        .store
-        .record_upload(&UploadRecord {
-            id,
-            kind: "file".into(),
-            file_name: Some(file_name.clone()),
-            object_key: key,
-            content_type: mime_type.clone(),
-            bytes: bytes.len() as i64,
-            sha256: hex::encode(<Sha256 as sha2::Digest>::digest(&bytes)),
-            created_by: caller.id.clone(),
-            via_agent: caller.via_agent,
-            created_at: now,
-        })
-        .await?;
-    Ok((
-        axum::http::StatusCode::CREATED,
-        axum::Json(Uploaded {
-            upload_id: id,
-            file_name,
-            byte_len: bytes.len() as u64,
-            mime_type,
-        }),
-    ))
+    let record = UploadRecord {
+        id,
+        kind: kind.into(),
+        file_name: Some(file_name.to_owned()),
+        object_key: key,
+        content_type: mime_type.to_owned(),
+        bytes: bytes.len() as i64,
+        sha256: hex::encode(<Sha256 as sha2::Digest>::digest(&bytes)),
+        created_by: created_by.to_owned(),
+        via_agent,
+        created_at: now,
+    };
+    state.store.record_upload(&record).await?;
+    Ok(record)
 }
 
 /// The byte range a `Range` header asks of a file of `len` bytes: None for the whole file

@@ -338,6 +338,37 @@ impl Attempt {
             .ok_or(SimulationError::UnknownChat { chat_id })
     }
 
+    /// `next` with a draft: in infinite mode, a fresh chat of the chat entry the learner chose
+    /// (`next.draft_id` names a chat entry or its scenario); the same checks as [`Attempt::next`].
+    /// Outside infinite mode the order is the home's or practice's, so a draft is refused.
+    pub fn next_entry(&mut self, chat_id: String, draft: &str, now: OffsetDateTime) -> Result<&AttemptChat> {
+        self.ensure_active(now)?;
+        if let Some(open) = self.chats.iter().find(|c| !c.is_complete()) {
+            return Err(SimulationError::CurrentChatNotEnded {
+                chat_id: open.chat_id.clone(),
+            });
+        }
+        let entry_index = self
+            .chat_entries
+            .iter()
+            .position(|e| e.chat_entry_id == draft || e.scenario_id == draft)
+            .ok_or_else(|| SimulationError::UnknownChatEntry {
+                field: "draft_id".into(),
+                chat_entry_id: draft.to_owned(),
+            })?;
+        if !self.infinite_mode {
+            return Err(SimulationError::InvalidField {
+                field: "draft_id".into(),
+                reason: "a draft is only taken in infinite mode".into(),
+            });
+        }
+        self.open_chat(entry_index, chat_id.clone(), now);
+        self.chats
+            .iter()
+            .find(|c| c.chat_id == chat_id)
+            .ok_or(SimulationError::UnknownChat { chat_id })
+    }
+
     /// `end`: ends one chat at `now` (or keeps its first end: idempotent, so a retried request
     /// or a re-grade through `end` cannot move the end time). `time_taken` is an agent's
     /// supplied value, already validated. Ending is allowed after the time ran out — that is

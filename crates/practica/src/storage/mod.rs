@@ -9,6 +9,8 @@ pub mod postgres;
 mod postgres_jobs;
 mod postgres_mastery;
 mod postgres_writer;
+pub(crate) mod sim_sql;
+pub mod sim_store;
 pub mod sqlite;
 mod sqlite_jobs;
 mod sqlite_mastery;
@@ -745,6 +747,7 @@ pub trait Store:
     + MasteryStore
     + AdhocStore
     + UploadStore
+    + sim_store::SimStore
 {
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;

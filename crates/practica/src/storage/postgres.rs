@@ -535,3 +535,31 @@ impl UploadStore for PgStore {
         }))
     }
 }
+
+/// `CONCURRENTLY`: readers of the views are not blocked while they refresh (the unique indexes
+/// of migration 0007 allow it).
+async fn refresh_sim_views(pool: &PgPool) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for (name, _) in super::sim_sql::VIEWS {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "REFRESH MATERIALIZED VIEW CONCURRENTLY {name}"
+        )))
+        .execute(pool)
+        .await?;
+        names.push((*name).to_owned());
+    }
+    Ok(names)
+}
+
+super::sim_sql::impl_sim_store!(
+    PgStore,
+    sqlx::Postgres,
+    read: pool,
+    write: pool,
+    insert_jobs: super::postgres_jobs::insert_jobs,
+    refresh: refresh_sim_views,
+    // pg_attribute rather than information_schema: it lists materialized views' columns too.
+    columns: "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull \
+              FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped \
+              ORDER BY a.attnum"
+);

@@ -586,3 +586,31 @@ impl UploadStore for SqliteStore {
         }))
     }
 }
+
+/// SQLite has no materialized views: the summary tables are rebuilt from the views' SELECTs in
+/// one transaction, so a reader sees the old rows or the new, never half.
+async fn refresh_sim_views(pool: &SqlitePool) -> Result<Vec<String>> {
+    let mut tx = pool.begin().await?;
+    let mut names = Vec::new();
+    for (name, select) in super::sim_sql::VIEWS {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {name}")))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO {name} {select}")))
+            .execute(&mut *tx)
+            .await?;
+        names.push((*name).to_owned());
+    }
+    tx.commit().await?;
+    Ok(names)
+}
+
+super::sim_sql::impl_sim_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    read: read,
+    write: write,
+    insert_jobs: super::sqlite_jobs::insert_jobs,
+    refresh: refresh_sim_views,
+    columns: "SELECT name, type, \"notnull\" = 0 FROM pragma_table_info($1) ORDER BY cid"
+);
