@@ -11,19 +11,8 @@ use common::{Backend, TestApp, assert_error_shape, backends};
 use practica::storage::Role;
 use serde_json::{Value, json};
 
-const BUNDLE: &str = include_str!("data/sim-bundle.yaml");
-
-pub async fn import(app: &TestApp) {
-    let r = app
-        .http
-        .post(app.url("/admin/import"))
-        .bearer_auth(app.token("adm_1", Role::Admin))
-        .header("content-type", "application/yaml")
-        .body(BUNDLE)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+async fn import(app: &TestApp) {
+    common::import_sim_bundle(app).await;
 }
 
 async fn op(app: &TestApp, name: &str, token: &str, body: Value) -> (u16, Value) {

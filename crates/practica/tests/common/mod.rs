@@ -209,3 +209,20 @@ pub fn spec_example(student: &str) -> Value {
 }
 
 pub mod fake_llm;
+
+/// The simulation content of the attempt tests (`data/sim-bundle.yaml`).
+pub const SIM_BUNDLE: &str = include_str!("../data/sim-bundle.yaml");
+
+/// Imports the simulation test bundle, as an admin.
+pub async fn import_sim_bundle(app: &TestApp) {
+    let r = app
+        .http
+        .post(app.url("/admin/import"))
+        .bearer_auth(app.token("adm_1", Role::Admin))
+        .header("content-type", "application/yaml")
+        .body(SIM_BUNDLE)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+}
