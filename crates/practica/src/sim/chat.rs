@@ -198,13 +198,14 @@ pub async fn message(state: AppState, caller: Caller, req: MessageRequest) -> Ap
     // The agent path: the reply is given, no AI is called.
     if let Some(content) = &req.assistant_content {
         let hints = supplied_hints.clone().unwrap_or_else(|| json!([]));
-        state
-            .store
-            .sim_write(&[
+        super::write_numbered(
+            &state,
+            &[
                 SimWrite::InsertMessage(user_row),
                 SimWrite::InsertMessage(reply_row(content.clone(), "complete", "agent", hints.clone())),
-            ])
-            .await?;
+            ],
+        )
+        .await?;
         return Ok(MessageResponse {
             chat_id: chat.id,
             user_message_id: Some(user_id),
@@ -235,13 +236,14 @@ pub async fn message(state: AppState, caller: Caller, req: MessageRequest) -> Ap
         };
         let hints = supplied_hints.clone().unwrap_or_else(|| json!([]));
         let line = line.to_owned();
-        state
-            .store
-            .sim_write(&[
+        super::write_numbered(
+            &state,
+            &[
                 SimWrite::InsertMessage(user_row),
                 SimWrite::InsertMessage(reply_row(line.clone(), "complete", "script", hints.clone())),
-            ])
-            .await?;
+            ],
+        )
+        .await?;
         return Ok(MessageResponse {
             chat_id: chat.id,
             user_message_id: Some(user_id),
@@ -252,13 +254,14 @@ pub async fn message(state: AppState, caller: Caller, req: MessageRequest) -> Ap
     };
 
     // The AI persona: the reply row exists (empty, streaming) before the model is called.
-    state
-        .store
-        .sim_write(&[
+    super::write_numbered(
+        &state,
+        &[
             SimWrite::InsertMessage(user_row),
             SimWrite::InsertMessage(reply_row(String::new(), "streaming", "ai", json!([]))),
-        ])
-        .await?;
+        ],
+    )
+    .await?;
     let persona = match scenario.persona_ids.first() {
         Some(id) => state.store.persona(id).await?,
         None => None,

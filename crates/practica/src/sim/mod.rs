@@ -427,6 +427,20 @@ pub(crate) async fn mutate<T>(
     )))
 }
 
+/// Writes rows that may lose a race for their number (messages of one chat sent at once):
+/// tried again, then a 409.
+pub(crate) async fn write_numbered(state: &AppState, writes: &[SimWrite]) -> ApiResult<()> {
+    for _ in 0..3 {
+        match state.store.sim_write(writes).await {
+            Err(StoreError::Conflict(_)) => tokio::task::yield_now().await,
+            other => return other.map_err(store_error),
+        }
+    }
+    Err(ApiError::Conflict(
+        "other messages are being written to this chat; try again".into(),
+    ))
+}
+
 /// The caller's display name (`actor_name`).
 pub(crate) async fn actor_name(state: &AppState, caller: &Caller) -> ApiResult<Option<String>> {
     Ok(state

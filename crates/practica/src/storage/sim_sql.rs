@@ -259,6 +259,13 @@ macro_rules! impl_sim_store {
                 use sqlx::types::Json;
                 use $crate::storage::StoreError;
                 let mut tx = self.$write.begin().await?;
+                // A row another request wrote first (two messages numbered alike in one chat,
+                // a link made twice) is a lost race, not a failure: Conflict, so the caller
+                // answers 409 or tries again.
+                let lost = |e: sqlx::Error| match e.as_database_error() {
+                    Some(d) if d.is_unique_violation() => StoreError::Conflict(d.message().to_owned()),
+                    _ => StoreError::Database(e),
+                };
                 for w in writes {
                     match w {
                         SimWrite::InsertAttempt(a) => {
@@ -284,7 +291,8 @@ macro_rules! impl_sim_store {
                             .bind(a.created_by.clone())
                             .bind(a.via_agent)
                             .execute(&mut *tx)
-                            .await?;
+                            .await
+                            .map_err(lost)?;
                         }
                         SimWrite::UpdateState { attempt_id, expected_version, state, ended_at, at, by } => {
                             let done = sqlx::query(
@@ -300,7 +308,8 @@ macro_rules! impl_sim_store {
                             .bind(attempt_id.clone())
                             .bind(*expected_version)
                             .execute(&mut *tx)
-                            .await?
+                            .await
+                            .map_err(lost)?
                             .rows_affected();
                             if done == 0 {
                                 return Err(StoreError::Conflict(format!("attempt {attempt_id} changed meanwhile")));
@@ -324,7 +333,8 @@ macro_rules! impl_sim_store {
                             .bind(c.created_by.clone())
                             .bind(c.via_agent)
                             .execute(&mut *tx)
-                            .await?;
+                            .await
+                            .map_err(lost)?;
                         }
                         SimWrite::EndChat { chat_id, ended_at } => {
                             sqlx::query("UPDATE sim_chat SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
@@ -346,7 +356,8 @@ macro_rules! impl_sim_store {
                             .bind(by.via_agent)
                             .bind(*at)
                             .execute(&mut *tx)
-                            .await?;
+                            .await
+                            .map_err(lost)?;
                         }
                         SimWrite::InsertMessage(m) => {
                             // seq is the next in the chat, taken inside the transaction.
@@ -369,7 +380,8 @@ macro_rules! impl_sim_store {
                             .bind(m.via_agent)
                             .bind(m.created_at)
                             .execute(&mut *tx)
-                            .await?;
+                            .await
+                            .map_err(lost)?;
                         }
                         SimWrite::InsertGrade(g) => {
                             sqlx::query(
@@ -393,7 +405,8 @@ macro_rules! impl_sim_store {
                             .bind(g.created_at)
                             .bind(g.finished_at)
                             .execute(&mut *tx)
-                            .await?;
+                            .await
+                            .map_err(lost)?;
                         }
                         SimWrite::FinishGrade { grade_id, state, score, passed, detail, error, finished_at } => {
                             let done = sqlx::query(
@@ -408,7 +421,8 @@ macro_rules! impl_sim_store {
                             .bind(*finished_at)
                             .bind(grade_id.clone())
                             .execute(&mut *tx)
-                            .await?
+                            .await
+                            .map_err(lost)?
                             .rows_affected();
                             if done == 0 {
                                 return Err(StoreError::Conflict(format!("grade {grade_id} is not pending")));
@@ -428,7 +442,8 @@ macro_rules! impl_sim_store {
                             .bind(r.via_agent)
                             .bind(r.created_at)
                             .execute(&mut *tx)
-                            .await?;
+                            .await
+                            .map_err(lost)?;
                         }
                         SimWrite::InsertAudio(a) => {
                             sqlx::query(
@@ -451,7 +466,8 @@ macro_rules! impl_sim_store {
                             .bind(a.created_at)
                             .bind(a.stopped_at)
                             .execute(&mut *tx)
-                            .await?;
+                            .await
+                            .map_err(lost)?;
                         }
                         SimWrite::AppendAudioFrame(f) => {
                             // The session's counter gives the frame its place, inside the
@@ -480,7 +496,8 @@ macro_rules! impl_sim_store {
                             .bind(f.via_agent)
                             .bind(f.created_at)
                             .execute(&mut *tx)
-                            .await?;
+                            .await
+                            .map_err(lost)?;
                         }
                         SimWrite::StopAudio { run_id, upload_id, transcript, message_id, stopped_at } => {
                             let done = sqlx::query(
@@ -493,7 +510,8 @@ macro_rules! impl_sim_store {
                             .bind(*stopped_at)
                             .bind(run_id.clone())
                             .execute(&mut *tx)
-                            .await?
+                            .await
+                            .map_err(lost)?
                             .rows_affected();
                             if done == 0 {
                                 return Err(StoreError::Conflict(format!("audio session {run_id} is not open")));
@@ -504,7 +522,7 @@ macro_rules! impl_sim_store {
                         }
                     }
                 }
-                tx.commit().await?;
+                tx.commit().await.map_err(lost)?;
                 Ok(())
             }
 
