@@ -277,6 +277,7 @@ impl App {
             llm: state.llm.clone(),
         };
         let sim_grader = crate::sim::GradeJob { state: state.clone() };
+        let sim_exporter = crate::sim::ExportJob { state: state.clone() };
         Workers::new(
             state.store.clone(),
             vec![
@@ -284,6 +285,7 @@ impl App {
                 Arc::new(refit),
                 Arc::new(solver),
                 Arc::new(sim_grader),
+                Arc::new(sim_exporter),
             ],
             state.config.worker_options(),
             state.jobs_wake.clone(),

@@ -106,6 +106,8 @@ pub struct Config {
     pub transcription_model: Option<String>,
     /// Largest assembled audio recording of one session, in bytes.
     pub audio_max_bytes: u64,
+    /// Exports of more rows than this are built by a job rather than within the request.
+    pub export_inline_rows: u64,
 }
 
 impl Default for Config {
@@ -157,6 +159,7 @@ impl Default for Config {
             transcription_api_key: None,
             transcription_model: None,
             audio_max_bytes: 100 << 20,
+            export_inline_rows: 20_000,
             vision_mode: "fallback".to_string(),
             vision_below: 0.5,
         }

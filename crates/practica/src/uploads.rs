@@ -217,6 +217,7 @@ async fn upload_file(
     }
     let stored = store_file(
         &state,
+        None,
         &caller.id,
         caller.via_agent,
         "file",
@@ -239,8 +240,10 @@ async fn upload_file(
 
 /// Keeps a file in object storage and records it as an upload of `created_by` (an uploaded
 /// file, an assembled audio recording, an export).
+#[allow(clippy::too_many_arguments)]
 pub async fn store_file(
     state: &AppState,
+    id: Option<Uuid>,
     created_by: &str,
     via_agent: bool,
     kind: &str,
@@ -249,7 +252,7 @@ pub async fn store_file(
     bytes: Bytes,
 ) -> ApiResult<UploadRecord> {
     let now = crate::classify::now_micros();
-    let id = Uuid::now_v7();
+    let id = id.unwrap_or_else(Uuid::now_v7);
     let key = format!(
         "files/{:04}/{:02}/{:02}/{id}",
         now.year(),
@@ -323,7 +326,25 @@ async fn download(
 ) -> ApiResult<Response> {
     let not_found = || ApiError::NotFound(format!("no upload {id}"));
     let uuid = Uuid::parse_str(&id).map_err(|_| not_found())?;
-    let upload = state.store.upload(uuid).await?.ok_or_else(not_found)?;
+    let Some(upload) = state.store.upload(uuid).await? else {
+        // An export still being built by its job has its id already.
+        return match state.store.sim_export(&id).await? {
+            Some(x)
+                if x.created_by == caller.id
+                    || matches!(caller.role, crate::storage::Role::Admin | crate::storage::Role::Agent) =>
+            {
+                Err(match x.state.as_str() {
+                    "pending" => ApiError::Conflict("the export is being prepared; try again in a few seconds".into()),
+                    _ => ApiError::Conflict(format!(
+                        "the export failed: {}",
+                        x.error.unwrap_or_else(|| "no reason recorded".into())
+                    )),
+                })
+            }
+            Some(_) => Err(ApiError::Forbidden("not an upload you may read".into())),
+            None => Err(not_found()),
+        };
+    };
     let allowed = upload.created_by == caller.id
         || matches!(caller.role, crate::storage::Role::Admin | crate::storage::Role::Agent);
     if !allowed {

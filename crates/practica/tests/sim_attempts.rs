@@ -813,3 +813,54 @@ async fn concurrent_messages_in_one_chat_on_each_backend() {
         assert_eq!(seqs.len(), stored.len(), "every message has its own number");
     }
 }
+
+/// An export larger than `export_inline_rows` is built by a job: the id comes at once, the
+/// download answers 409 until the file is there, then the ZIP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_exports_are_built_by_a_job_on_each_backend() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, |c| c.export_inline_rows = 0).await;
+        import(&app).await;
+        let ana = app.token("stu_ana", Role::Student);
+        let (_, st) = op(&app, "start", &ana, json!({"home_id": "home-1"})).await;
+        let attempt = st["attempt_id"].as_str().unwrap().to_string();
+        let chat = st["attempt_chat_id"].as_str().unwrap().to_string();
+        let (s, m) = op(
+            &app,
+            "message",
+            &ana,
+            json!({"attempt_id": attempt, "chat_id": chat, "message": "=1+1"}),
+        )
+        .await;
+        ok(s, &m);
+        let (s, ex) = op(&app, "export", &ana, json!({"attempt_id": attempt})).await;
+        ok(s, &ex);
+        assert_eq!(ex["row_count"], 1 + 1 + 2);
+        let url = app.url(&format!("/api/v5/uploads/{}", ex["upload_id"].as_str().unwrap()));
+        // Someone else may not read it, whether or not it is ready.
+        let r = app
+            .http
+            .get(&url)
+            .bearer_auth(app.token("stu_ben", Role::Student))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let bytes = loop {
+            let r = app.http.get(&url).bearer_auth(&ana).send().await.unwrap();
+            match r.status().as_u16() {
+                200 => break r.bytes().await.unwrap(),
+                409 => assert_error_shape(&r.json().await.unwrap(), 409),
+                other => panic!("download answered {other}"),
+            }
+            assert!(std::time::Instant::now() < deadline, "the export job never finished");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        let mut text = String::new();
+        zip.by_name("messages.csv").unwrap().read_to_string(&mut text).unwrap();
+        // A learner's "=1+1" is not a formula when the file is opened in a spreadsheet.
+        assert!(text.contains("'=1+1"), "{text}");
+    }
+}

@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::storage::Role;
-use crate::storage::sim_store::{SimFilter, SimScope};
+use crate::storage::sim_store::{SimExportRow, SimFilter, SimScope, SimWrite};
 
 const DEFAULT_PAGE: i64 = 20;
 const MAX_PAGE: i64 = 200;
@@ -194,12 +194,90 @@ pub async fn docs(state: AppState, caller: Caller, req: DocsRequest) -> ApiResul
     Ok(page)
 }
 
+pub const EXPORT_JOB: &str = "sim-export";
+
 pub async fn export(state: AppState, caller: Caller, req: AttemptIdRequest) -> ApiResult<ExportResponse> {
-    use simulation::export::{AttemptRow, ChatRow, ExportTables, GradeRow, MessageKind, MessageRow};
     let loaded = super::load(&state, &req.attempt_id).await?;
     if access(&state, &caller, &loaded.row).await? == Access::None {
         return Err(ApiError::Forbidden("not an attempt you may export".into()));
     }
+    let tables = export_tables(&state, &loaded).await?;
+    let row_count = simulation::export::row_count(&tables);
+    let file_name = format!("attempt-{}.zip", loaded.row.id);
+    if row_count as u64 > state.config.export_inline_rows {
+        // Large: a job builds it; the id is handed out now and the download answers 409
+        // until the file is there.
+        let id = uuid::Uuid::now_v7();
+        let at = us(super::now());
+        state
+            .store
+            .sim_write(&[
+                SimWrite::InsertExport(SimExportRow {
+                    id: id.to_string(),
+                    attempt_id: loaded.row.id.clone(),
+                    state: "pending".into(),
+                    file_name: file_name.clone(),
+                    row_count: row_count as i64,
+                    error: None,
+                    created_by: caller.id.clone(),
+                    via_agent: caller.via_agent,
+                    created_at: at,
+                    finished_at: None,
+                }),
+                SimWrite::Enqueue(crate::storage::NewJob {
+                    id: uuid::Uuid::now_v7(),
+                    kind: EXPORT_JOB.into(),
+                    dedupe_key: Some(format!("{EXPORT_JOB}:{id}")),
+                    payload: serde_json::json!({"export_id": id.to_string()}),
+                    max_attempts: 3,
+                    run_after: time::OffsetDateTime::now_utc(),
+                }),
+            ])
+            .await?;
+        state.jobs_wake.notify_waiters();
+        return Ok(ExportResponse {
+            upload_id: id.to_string(),
+            file_name,
+            row_count: row_count as i64,
+        });
+    }
+    let record = write_export(&state, None, &caller.id, caller.via_agent, &file_name, tables).await?;
+    Ok(ExportResponse {
+        upload_id: record.id.to_string(),
+        file_name,
+        row_count: row_count as i64,
+    })
+}
+
+/// Zips the tables (on a blocking thread: deflate is CPU work) and keeps the file as an upload.
+async fn write_export(
+    state: &AppState,
+    id: Option<uuid::Uuid>,
+    created_by: &str,
+    via_agent: bool,
+    file_name: &str,
+    tables: simulation::export::ExportTables,
+) -> ApiResult<crate::storage::UploadRecord> {
+    let bytes = tokio::task::spawn_blocking(move || simulation::export::write_zip(&tables))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    crate::uploads::store_file(
+        state,
+        id,
+        created_by,
+        via_agent,
+        "export",
+        file_name,
+        "application/zip",
+        bytes.into(),
+    )
+    .await
+}
+
+/// The attempt as four denormalized tables.
+async fn export_tables(state: &AppState, loaded: &super::Loaded) -> ApiResult<simulation::export::ExportTables> {
+    use simulation::export::{AttemptRow, ChatRow, ExportTables, GradeRow, MessageKind, MessageRow};
     let row = &loaded.row;
     let attempt = &loaded.attempt;
     let chats = state.store.sim_attempt_chats(&row.id).await?;
@@ -209,32 +287,28 @@ pub async fn export(state: AppState, caller: Caller, req: AttemptIdRequest) -> A
     if chats.len() + messages.len() + grades.len() + 1 > MAX_EXPORT_ROWS {
         return Err(ApiError::PayloadTooLarge(MAX_EXPORT_ROWS));
     }
-    let name = |kind: &str, id: &str| {
-        let state = state.clone();
-        let (kind, id) = (kind.to_owned(), id.to_owned());
-        async move {
-            Ok::<_, ApiError>(
-                state
-                    .store
-                    .names(&kind, std::slice::from_ref(&id))
-                    .await?
-                    .into_iter()
-                    .next()
-                    .map(|(_, n)| n),
-            )
-        }
+    let name = |kind: &'static str, id: String| async move {
+        Ok::<_, ApiError>(
+            state
+                .store
+                .names(kind, std::slice::from_ref(&id))
+                .await?
+                .into_iter()
+                .next()
+                .map(|(_, n)| n),
+        )
     };
     let results = attempt.aggregated_results();
     let scenario_ids: Vec<String> = chats.iter().map(|c| c.scenario_id.clone()).collect();
     let scenario_names = state.store.names("scenario", &scenario_ids).await?;
-    let tables = ExportTables {
+    Ok(ExportTables {
         attempts: vec![AttemptRow {
             attempt_id: row.id.clone(),
             created_at: super::rfc3339(row.created_at),
             profile_id: row.profile_id.clone(),
-            profile_name: name("profile", &row.profile_id).await?,
+            profile_name: name("profile", row.profile_id.clone()).await?,
             simulation_id: row.simulation_id.clone(),
-            simulation_name: name("simulation", &row.simulation_id).await?,
+            simulation_name: name("simulation", row.simulation_id.clone()).await?,
             home_id: row.home_id.clone(),
             practice_id: row.practice_id.clone(),
             department_id: row.department_id.clone(),
@@ -305,24 +379,6 @@ pub async fn export(state: AppState, caller: Caller, req: AttemptIdRequest) -> A
             })
             .collect(),
         generated_at: Some(time::OffsetDateTime::now_utc()),
-    };
-    let row_count = simulation::export::row_count(&tables);
-    let bytes = simulation::export::write_zip(&tables).map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
-    let file_name = format!("attempt-{}.zip", row.id);
-    let record = crate::uploads::store_file(
-        &state,
-        &caller.id,
-        caller.via_agent,
-        "export",
-        &file_name,
-        "application/zip",
-        bytes.into(),
-    )
-    .await?;
-    Ok(ExportResponse {
-        upload_id: record.id.to_string(),
-        file_name,
-        row_count: row_count as i64,
     })
 }
 
@@ -334,4 +390,89 @@ fn feedback_text(detail: &Value) -> Option<String> {
         .filter_map(|f| f.get("feedback").and_then(Value::as_str))
         .collect();
     (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// Builds an export too large for its request (`sim-export`).
+pub struct ExportJob {
+    pub state: AppState,
+}
+
+impl ExportJob {
+    async fn finish(&self, id: &str, outcome: Result<(), String>) -> Result<(), crate::jobs::JobFailure> {
+        let (state, error) = match outcome {
+            Ok(()) => ("done", None),
+            Err(e) => ("failed", Some(e)),
+        };
+        match self
+            .state
+            .store
+            .sim_write(&[SimWrite::FinishExport {
+                id: id.to_owned(),
+                state: state.into(),
+                error,
+                finished_at: us(super::now()),
+            }])
+            .await
+        {
+            // Finished by an earlier run whose lease expired: nothing left to do.
+            Ok(()) | Err(crate::storage::StoreError::Conflict(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::jobs::JobHandler for ExportJob {
+    fn kind(&self) -> &'static str {
+        EXPORT_JOB
+    }
+
+    async fn run(&self, job: &crate::storage::ClaimedJob, _owner: &str) -> Result<(), crate::jobs::JobFailure> {
+        use crate::jobs::JobFailure;
+        let id = job
+            .payload
+            .get("export_id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| JobFailure::fatal("sim-export job without export_id"))?;
+        let Some(x) = self.state.store.sim_export(id).await? else {
+            return Err(JobFailure::fatal(format!("no export {id}")));
+        };
+        if x.state != "pending" {
+            return Ok(());
+        }
+        let upload_id = uuid::Uuid::parse_str(id).map_err(|e| JobFailure::fatal(e.to_string()))?;
+        // A run that stored the file and then lost its lease: the file is there, finish.
+        if self.state.store.upload(upload_id).await?.is_none() {
+            let loaded = super::load(&self.state, &x.attempt_id)
+                .await
+                .map_err(|e| JobFailure::retry(e.to_string()))?;
+            let tables = match export_tables(&self.state, &loaded).await {
+                Ok(t) => t,
+                Err(ApiError::PayloadTooLarge(n)) => {
+                    return self.finish(id, Err(format!("more than {n} rows"))).await;
+                }
+                Err(e) => return Err(JobFailure::retry(e.to_string())),
+            };
+            write_export(
+                &self.state,
+                Some(upload_id),
+                &x.created_by,
+                x.via_agent,
+                &x.file_name,
+                tables,
+            )
+            .await
+            .map_err(|e| JobFailure::retry(e.to_string()))?;
+        }
+        self.finish(id, Ok(())).await
+    }
+
+    async fn dead(&self, job: &crate::storage::ClaimedJob, error: &str) -> anyhow::Result<()> {
+        if let Some(id) = job.payload.get("export_id").and_then(Value::as_str) {
+            self.finish(id, Err(error.to_owned()))
+                .await
+                .map_err(|f| anyhow::anyhow!(f.error))?;
+        }
+        Ok(())
+    }
 }

@@ -202,6 +202,7 @@ pub async fn audio_stop(state: AppState, caller: Caller, req: ChatIdRequest) -> 
         let file_name = format!("audio-{}.{}", session.run_id, audio.extension);
         let record = crate::uploads::store_file(
             &state,
+            None,
             &caller.id,
             caller.via_agent,
             "audio",

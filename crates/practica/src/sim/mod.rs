@@ -4,7 +4,7 @@
 //! Request) -> ApiResult<Response>`; the HTTP routes and the MCP tools ([`dispatch`]) both call
 //! it, so the two cannot drift apart.
 
-mod analytics;
+pub mod analytics;
 mod chat;
 mod docs;
 mod flow;
@@ -36,6 +36,7 @@ use crate::storage::sim_store::{SimAttemptRow, SimChatRow, SimWrite, Writer};
 use crate::storage::{Role, StoreError};
 use wire::*;
 
+pub use analytics::ExportJob;
 pub use grading::GradeJob;
 
 /// Largest body of an attempt operation (a message with hints and contents, a supplied grade).

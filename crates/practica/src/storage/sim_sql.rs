@@ -517,6 +517,41 @@ macro_rules! impl_sim_store {
                                 return Err(StoreError::Conflict(format!("audio session {run_id} is not open")));
                             }
                         }
+                        SimWrite::InsertExport(x) => {
+                            sqlx::query(
+                                "INSERT INTO sim_export (id, attempt_id, state, file_name, row_count, error, created_by, \
+                                   via_agent, created_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                            )
+                            .bind(x.id.clone())
+                            .bind(x.attempt_id.clone())
+                            .bind(x.state.clone())
+                            .bind(x.file_name.clone())
+                            .bind(x.row_count)
+                            .bind(x.error.clone())
+                            .bind(x.created_by.clone())
+                            .bind(x.via_agent)
+                            .bind(x.created_at)
+                            .bind(x.finished_at)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(lost)?;
+                        }
+                        SimWrite::FinishExport { id, state, error, finished_at } => {
+                            let done = sqlx::query(
+                                "UPDATE sim_export SET state = $1, error = $2, finished_at = $3 WHERE id = $4 AND state = 'pending'",
+                            )
+                            .bind(state.clone())
+                            .bind(error.clone())
+                            .bind(*finished_at)
+                            .bind(id.clone())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(lost)?
+                            .rows_affected();
+                            if done == 0 {
+                                return Err(StoreError::Conflict(format!("export {id} is not pending")));
+                            }
+                        }
                         SimWrite::Enqueue(job) => {
                             $insert_jobs(&mut *tx, &[job]).await?;
                         }
@@ -814,6 +849,29 @@ macro_rules! impl_sim_store {
                 q.push(") RETURNING id, profile_id");
                 let rows = q.build().fetch_all(&self.$write).await?;
                 rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+            }
+
+            async fn sim_export(&self, id: &str) -> $crate::storage::Result<Option<SimExportRow>> {
+                use sqlx::Row;
+                let Some(r) = sqlx::query("SELECT * FROM sim_export WHERE id = $1")
+                    .bind(id.to_owned())
+                    .fetch_optional(&self.$read)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                Ok(Some(SimExportRow {
+                    id: r.try_get("id")?,
+                    attempt_id: r.try_get("attempt_id")?,
+                    state: r.try_get("state")?,
+                    file_name: r.try_get("file_name")?,
+                    row_count: r.try_get("row_count")?,
+                    error: r.try_get("error")?,
+                    created_by: r.try_get("created_by")?,
+                    via_agent: r.try_get("via_agent")?,
+                    created_at: r.try_get("created_at")?,
+                    finished_at: r.try_get("finished_at")?,
+                }))
             }
 
             async fn sim_refresh(&self) -> $crate::storage::Result<Vec<String>> {

@@ -129,6 +129,23 @@ pub struct SimAudioFrameRow {
     pub created_at: i64,
 }
 
+/// An export built by a job: where it stands.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimExportRow {
+    /// The upload id the export has once built.
+    pub id: String,
+    pub attempt_id: String,
+    /// `pending`, `done` or `failed`.
+    pub state: String,
+    pub file_name: String,
+    pub row_count: i64,
+    pub error: Option<String>,
+    pub created_by: String,
+    pub via_agent: bool,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
 /// Who wrote a change.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Writer {
@@ -187,6 +204,14 @@ pub enum SimWrite {
         transcript: Option<String>,
         message_id: Option<String>,
         stopped_at: i64,
+    },
+    InsertExport(SimExportRow),
+    /// Finishes a pending export (else Conflict).
+    FinishExport {
+        id: String,
+        state: String,
+        error: Option<String>,
+        finished_at: i64,
     },
     Enqueue(NewJob),
 }
@@ -285,6 +310,7 @@ pub trait SimStore: Send + Sync {
         at: i64,
         by: &Writer,
     ) -> Result<Vec<(String, String)>>;
+    async fn sim_export(&self, id: &str) -> Result<Option<SimExportRow>>;
     /// Refreshes the analytics views; their names.
     async fn sim_refresh(&self) -> Result<Vec<String>>;
     /// A table's (or view's) columns: name, type, nullable — read from the database itself, so
