@@ -228,6 +228,46 @@ async fn the_ai_grader_picks_levels_and_the_rubric_gives_the_points() {
             "the invented quote is dropped: {graded}"
         );
         assert_eq!(got["aggregated_results"]["total_score"], 7);
+        // A teacher's grade with their feedback, then a regrade of only the strengths: the
+        // feedback stays the teacher's, the strengths are the model's.
+        let (s, t) = op(
+            &app,
+            "grade",
+            &app.token("tch_math", Role::Teacher),
+            json!({"attempt_id": attempt,
+            "chat_id": chat, "score": 5, "feedbacks": [{"feedback": "Teacher's note", "total": 5}]}),
+        )
+        .await;
+        assert_eq!(s, 200, "{t}");
+        let (s, g) = op(
+            &app,
+            "grade",
+            &ana,
+            json!({"attempt_id": attempt, "chat_id": chat,
+            "resource_types": ["strengths"], "user_instructions": ["Be brief"]}),
+        )
+        .await;
+        assert_eq!(s, 200, "{g}");
+        let second = g["grade_id"].as_str().unwrap().to_string();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let regraded = loop {
+            let row = app.state.store.sim_grade(&second).await.unwrap().unwrap();
+            if row.state != "pending" {
+                break row;
+            }
+            assert!(Instant::now() < deadline, "the regrade never finished");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(regraded.state, "done");
+        assert_eq!(regraded.detail["strengths"][0]["name"], "Empathy");
+        assert_eq!(
+            regraded.detail["feedbacks"][0]["feedback"], "Teacher's note",
+            "{}",
+            regraded.detail
+        );
+        assert_eq!(regraded.request["user_instructions"][0], "Be brief");
+        let prompt = fake.requests.lock().unwrap().last().unwrap().to_string();
+        assert!(prompt.contains("Be brief"), "the grader's instructions reach the model");
         // The grader was asked with a strict schema naming the rubric's ids.
         let requests = fake.requests.lock().unwrap().clone();
         let schema = requests[0]["response_format"]["json_schema"].to_string();

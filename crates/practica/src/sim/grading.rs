@@ -439,6 +439,36 @@ impl GradeJob {
     }
 }
 
+impl GradeJob {
+    /// `grade.resource_types` names the parts to (re)generate; the others stay as the chat's
+    /// latest finished grade had them (the score and criteria are always graded anew).
+    async fn keep_unasked_parts(&self, grade: &SimGradeRow, mut detail: Value) -> Result<Value, JobFailure> {
+        let Some(asked) = grade.request.get("resource_types").and_then(Value::as_array) else {
+            return Ok(detail);
+        };
+        let grades = self
+            .state
+            .store
+            .sim_grades(std::slice::from_ref(&grade.chat_id))
+            .await?;
+        let Some(previous) = grades
+            .iter()
+            .filter(|g| g.state == "done" && g.id != grade.id)
+            .max_by_key(|g| (g.created_at, g.id.clone()))
+        else {
+            return Ok(detail);
+        };
+        for part in RESOURCE_TYPES {
+            if !asked.iter().any(|a| a.as_str() == Some(part))
+                && let Some(kept) = previous.detail.get(*part)
+            {
+                detail[*part] = kept.clone();
+            }
+        }
+        Ok(detail)
+    }
+}
+
 #[async_trait]
 impl JobHandler for GradeJob {
     fn kind(&self) -> &'static str {
@@ -516,6 +546,7 @@ impl JobHandler for GradeJob {
                     "feedbacks": [{"feedback": ai.feedback, "total": ai.outcome.score}],
                     "outcome": ai.outcome, "dropped_quotes": ai.dropped_quotes, "model": reply.model,
                 });
+                let detail = self.keep_unasked_parts(&grade, detail).await?;
                 self.finish(&grade, Ok((ai.outcome.score as i64, ai.outcome.passed, detail)))
                     .await
             }
