@@ -254,6 +254,14 @@ impl Config {
                 "llm_base_url must be an http(s) URL"
             );
         }
+        if config.transcription_model.is_some() {
+            let url = config.transcription_base_url.as_ref().or(config.llm_base_url.as_ref());
+            anyhow::ensure!(
+                url.is_some_and(|u| u.starts_with("http://") || u.starts_with("https://")),
+                "transcription_model needs an http(s) transcription_base_url (or llm_base_url)"
+            );
+        }
+        anyhow::ensure!(config.audio_max_bytes >= 1, "audio_max_bytes must be at least 1");
         Ok(config)
     }
 
