@@ -329,3 +329,82 @@ async fn spoken_turns_are_transcribed_into_the_learners_message() {
         let _ = attempt;
     }
 }
+
+/// Parses a server-sent events body into (event, data) pairs.
+fn sse_events(body: &str) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for block in body.split("\n\n") {
+        let mut event = String::new();
+        let mut data = String::new();
+        for line in block.lines() {
+            if let Some(e) = line.strip_prefix("event:") {
+                event = e.trim().to_string();
+            } else if let Some(d) = line.strip_prefix("data:") {
+                data.push_str(d.trim_start());
+            }
+        }
+        if !event.is_empty() {
+            out.push((event, serde_json::from_str(&data).unwrap_or(Value::Null)));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_can_read_the_reply_as_it_is_generated() {
+    for backend in backends() {
+        let fake = fake_llm::start(
+            Behaviour::Stream {
+                chunks: vec!["Hi", " — I", " missed it."]
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
+                gap: Duration::from_millis(30),
+            },
+            Duration::ZERO,
+        )
+        .await;
+        let url = fake.base_url.clone();
+        let app = TestApp::spawn_with(backend, move |c| c.llm_base_url = Some(url)).await;
+        common::import_sim_bundle(&app).await;
+        let ana = app.token("stu_ana", Role::Student);
+        let (attempt, chat) = start_practice(&app, &ana).await;
+        let send = |body: Value| {
+            app.http
+                .post(app.url("/api/v5/artifacts/attempt/message"))
+                .bearer_auth(&ana)
+                .header("accept", "text/event-stream")
+                .json(&body)
+                .send()
+        };
+        // Refused before anything is stored: a plain 4xx, not a stream.
+        let r = send(json!({"attempt_id": attempt, "chat_id": chat, "message": ""}))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        common::assert_error_shape(&r.json().await.unwrap(), 422);
+
+        let r = send(json!({"attempt_id": attempt, "chat_id": chat, "message": "Hello"}))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        let events = sse_events(&r.text().await.unwrap());
+        let names: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
+        assert_eq!(names, ["message", "delta", "delta", "delta", "done"], "{events:?}");
+        let text: String = events
+            .iter()
+            .filter(|(e, _)| e == "delta")
+            .map(|(_, d)| d["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(text, "Hi — I missed it.");
+        let done = &events[4].1;
+        assert_eq!(done["assistant_content"], "Hi — I missed it.");
+        assert_eq!(done["user_message_id"], events[0].1["user_message_id"]);
+    }
+}

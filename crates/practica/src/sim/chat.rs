@@ -17,6 +17,33 @@ use crate::error::{ApiError, ApiResult};
 use crate::llm::{ChatMessage, ChatRequest, TextRequest};
 use crate::storage::sim_store::{SimMessageRow, SimWrite};
 
+tokio::task_local! {
+    /// Where a streaming `message` request (`Accept: text/event-stream`) wants the reply's
+    /// pieces as they come; unset for a plain JSON request.
+    pub(super) static STREAM: tokio::sync::mpsc::UnboundedSender<StreamEvent>;
+}
+
+/// What a streaming `message` request is sent, in order.
+#[derive(Debug)]
+pub(super) enum StreamEvent {
+    /// The learner's message and the reply's row are stored.
+    Started {
+        user_message_id: String,
+        assistant_message_id: String,
+    },
+    /// A piece of the reply.
+    Delta(String),
+    /// The request's answer.
+    Done(Box<ApiResult<MessageResponse>>),
+}
+
+fn emit(sink: &Option<tokio::sync::mpsc::UnboundedSender<StreamEvent>>, event: StreamEvent) {
+    if let Some(tx) = sink {
+        // A client that hung up does not stop the reply: it is stored all the same.
+        let _ = tx.send(event);
+    }
+}
+
 const MAX_HINTS: usize = 20;
 const MAX_HINT_CHARS: usize = 2_000;
 const MAX_CONTENTS: usize = 20;
@@ -91,6 +118,7 @@ fn check_request(req: &MessageRequest) -> ApiResult<()> {
 }
 
 pub async fn message(state: AppState, caller: Caller, req: MessageRequest) -> ApiResult<MessageResponse> {
+    let sink = STREAM.try_with(Clone::clone).ok();
     check_request(&req)?;
     if req.assistant_content.is_some() || req.hints.is_some() || req.contents.is_some() {
         ensure_may_supply(&caller, "assistant_content, hints and contents")?;
@@ -206,6 +234,14 @@ pub async fn message(state: AppState, caller: Caller, req: MessageRequest) -> Ap
             ],
         )
         .await?;
+        emit(
+            &sink,
+            StreamEvent::Started {
+                user_message_id: user_id.clone(),
+                assistant_message_id: reply_id.clone(),
+            },
+        );
+        emit(&sink, StreamEvent::Delta(content.clone()));
         return Ok(MessageResponse {
             chat_id: chat.id,
             user_message_id: Some(user_id),
@@ -244,6 +280,14 @@ pub async fn message(state: AppState, caller: Caller, req: MessageRequest) -> Ap
             ],
         )
         .await?;
+        emit(
+            &sink,
+            StreamEvent::Started {
+                user_message_id: user_id.clone(),
+                assistant_message_id: reply_id.clone(),
+            },
+        );
+        emit(&sink, StreamEvent::Delta(line.clone()));
         return Ok(MessageResponse {
             chat_id: chat.id,
             user_message_id: Some(user_id),
@@ -262,6 +306,13 @@ pub async fn message(state: AppState, caller: Caller, req: MessageRequest) -> Ap
         ],
     )
     .await?;
+    emit(
+        &sink,
+        StreamEvent::Started {
+            user_message_id: user_id.clone(),
+            assistant_message_id: reply_id.clone(),
+        },
+    );
     let persona = match scenario.persona_ids.first() {
         Some(id) => state.store.persona(id).await?,
         None => None,
@@ -314,7 +365,7 @@ pub async fn message(state: AppState, caller: Caller, req: MessageRequest) -> Ap
     let task_state = state.clone();
     let task_reply = reply_id.clone();
     let generated = tokio::spawn(async move {
-        let outcome = generate(&task_state, &task_reply, llm.clone(), request).await;
+        let outcome = generate(&task_state, &task_reply, llm.clone(), request, sink).await;
         let hints = match (&outcome, want_hints) {
             (Ok((text, false)), true) => hints_for(llm.as_ref(), &persona, &brief, &transcript, text).await,
             _ => None,
@@ -347,6 +398,7 @@ async fn generate(
     message_id: &str,
     llm: std::sync::Arc<dyn crate::llm::ChatModel>,
     request: TextRequest,
+    sink: Option<tokio::sync::mpsc::UnboundedSender<StreamEvent>>,
 ) -> ApiResult<(String, bool)> {
     let interrupt = state.sim.register(message_id);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -363,6 +415,7 @@ async fn generate(
                 Some(d) => {
                     text.push_str(&d);
                     dirty = true;
+                    emit(&sink, StreamEvent::Delta(d));
                 }
                 None => break,
             },

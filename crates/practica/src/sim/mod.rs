@@ -188,26 +188,32 @@ where
     serde_json::to_value(response).map_err(|e| ApiError::Internal(e.into()))
 }
 
+/// The route of an operation answered as JSON (`plain`); a `custom` one writes its own.
+macro_rules! route {
+    (custom, $name:literal, $route:ident, $op:path, $req:ty, $resp:ty, $summary:literal) => {};
+    (plain, $name:literal, $route:ident, $op:path, $req:ty, $resp:ty, $summary:literal) => {
+        #[doc = $summary]
+        #[utoipa::path(post, path = concat!("/api/v5/artifacts/attempt/", $name), tag = "simulation-attempts",
+            request_body = $req,
+            params(("X-MCP" = Option<String>, Header, description = "true, 1 or yes: an AI agent makes this call")),
+            responses((status = 200, body = $resp), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+                      (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+                      (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        async fn $route(
+            caller: Caller,
+            State(state): State<AppState>,
+            headers: HeaderMap,
+            body: Result<Bytes, BytesRejection>,
+        ) -> ApiResult<Json<$resp>> {
+            let request: $req = read_body(&headers, body)?;
+            Ok(Json($op(state, caller, request).await?))
+        }
+    };
+}
+
 macro_rules! operations {
-    ($( $name:literal => $route:ident, $op:path, $req:ty, $resp:ty, $summary:literal; )*) => {
-        $(
-            #[doc = $summary]
-            #[utoipa::path(post, path = concat!("/api/v5/artifacts/attempt/", $name), tag = "simulation-attempts",
-                request_body = $req,
-                params(("X-MCP" = Option<String>, Header, description = "true, 1 or yes: an AI agent makes this call")),
-                responses((status = 200, body = $resp), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-                          (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-                          (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
-            async fn $route(
-                caller: Caller,
-                State(state): State<AppState>,
-                headers: HeaderMap,
-                body: Result<Bytes, BytesRejection>,
-            ) -> ApiResult<Json<$resp>> {
-                let request: $req = read_body(&headers, body)?;
-                Ok(Json($op(state, caller, request).await?))
-            }
-        )*
+    ($( $mode:ident $name:literal => $route:ident, $op:path, $req:ty, $resp:ty, $summary:literal; )*) => {
+        $( route!($mode, $name, $route, $op, $req, $resp, $summary); )*
 
         /// The routes of the attempt operations.
         pub fn router() -> OpenApiRouter<AppState> {
@@ -227,25 +233,122 @@ macro_rules! operations {
     };
 }
 
+/// Send a message in an attempt chat: the persona replies (the AI provider, the scenario's
+/// scripted lines, or the `assistant_content` an agent supplies). With `Accept:
+/// text/event-stream` the answer is server-sent events as the persona speaks: `message` (the
+/// two message ids, once stored), `delta` (`{"text"}` each piece of the reply), then `done`
+/// (the JSON body) or `error` (the error body). A request refused before anything is stored
+/// gets its plain 4xx.
+#[utoipa::path(post, path = "/api/v5/artifacts/attempt/message", tag = "simulation-attempts",
+    request_body = MessageRequest,
+    params(("X-MCP" = Option<String>, Header, description = "true, 1 or yes: an AI agent makes this call"),
+           ("Accept" = Option<String>, Header, description = "text/event-stream to receive the reply as it is generated")),
+    responses((status = 200, description = "The reply (JSON), or server-sent events with Accept: text/event-stream",
+               content((MessageResponse = "application/json"), (String = "text/event-stream"))),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn route_message(
+    caller: Caller,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use chat::StreamEvent;
+    let request: MessageRequest = read_body(&headers, body)?;
+    let streaming = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/event-stream"));
+    if !streaming {
+        return Ok(Json(chat::message(state, caller, request).await?).into_response());
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let trace_id = crate::trace::current();
+    let done = tx.clone();
+    tokio::spawn(crate::trace::scope(trace_id.clone(), async move {
+        let result = chat::STREAM.scope(tx, chat::message(state, caller, request)).await;
+        let _ = done.send(StreamEvent::Done(Box::new(result)));
+    }));
+    // Refused before anything was stored: a plain error response, not a stream.
+    let first = rx.recv().await;
+    let first = match first {
+        Some(StreamEvent::Done(result)) => return Ok(Json((*result)?).into_response()),
+        Some(event) => event,
+        None => {
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "the message task ended without an answer"
+            )));
+        }
+    };
+    let to_sse = move |event: StreamEvent| -> Event {
+        match event {
+            StreamEvent::Started { user_message_id, assistant_message_id } => Event::default()
+                .event("message")
+                .json_data(serde_json::json!({"user_message_id": user_message_id, "assistant_message_id": assistant_message_id}))
+                .unwrap_or_default(),
+            StreamEvent::Delta(text) => Event::default()
+                .event("delta")
+                .json_data(serde_json::json!({"text": text}))
+                .unwrap_or_default(),
+            StreamEvent::Done(result) => match *result {
+                Ok(body) => Event::default().event("done").json_data(body).unwrap_or_default(),
+                Err(e) => {
+                    let (status, code) = e.status_and_code();
+                    if let ApiError::Internal(cause) = &e {
+                        tracing::error!(error = format!("{cause:#}"), "internal error in a streamed message");
+                    }
+                    Event::default()
+                        .event("error")
+                        .json_data(ErrorBody {
+                            status_code: status.as_u16(),
+                            code,
+                            message: e.to_string(),
+                            trace_id: trace_id.clone(),
+                        })
+                        .unwrap_or_default()
+                }
+            },
+        }
+    };
+    let stream = futures::stream::unfold((Some(first), rx, false), move |(pending, mut rx, finished)| {
+        let to_sse = to_sse.clone();
+        async move {
+            if finished {
+                return None;
+            }
+            let event = match pending {
+                Some(e) => e,
+                None => rx.recv().await?,
+            };
+            let last = matches!(event, StreamEvent::Done(_));
+            Some((Ok::<_, std::convert::Infallible>(to_sse(event)), (None, rx, last)))
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+}
+
 operations! {
-    "get" => route_get, flow::get, AttemptIdRequest, GetResponse, "Get attempt detail with the canonical shared attempt bundle.";
-    "archive" => route_archive, analytics::archive, ArchiveRequest, ArchiveResponse, "Bulk archive or unarchive attempts.";
-    "refresh" => route_refresh, analytics::refresh, Empty, RefreshResponse, "Refresh attempt materialized views and invalidate caches.";
-    "docs" => route_docs, analytics::docs, DocsRequest, DocsPage, "Get composed documentation for the attempt analytics.";
-    "export" => route_export, analytics::export, AttemptIdRequest, ExportResponse, "Export attempt data as a clean, denormalized ZIP.";
-    "start" => route_start, flow::start, StartRequest, StartResponse, "Create a new attempt (home or practice).";
-    "next" => route_next, flow::next, NextRequest, NextResponse, "Proceed to the next scenario in an existing attempt.";
-    "end" => route_end, flow::end, EndRequest, EndResponse, "End a single chat within an attempt (grade=true grades it; an agent may supply the grade).";
-    "end-all" => route_end_all, flow::end_all, AttemptIdRequest, EndAllResponse, "End all remaining chats in an attempt.";
-    "message" => route_message, chat::message, MessageRequest, MessageResponse, "Send a message in an attempt chat (the persona replies; an agent may supply the reply).";
-    "grade" => route_grade, grading::grade, GradeRequest, GradeResponse, "Trigger grading for an attempt chat (an agent may supply the grade).";
-    "stop" => route_stop, chat::stop, ChatIdRequest, StopResponse, "Stop message generation for an attempt chat.";
-    "response" => route_response, media::response, ResponseRequest, ResponseResponse, "Submit a video question response.";
-    "use-previous" => route_use_previous, flow::use_previous, UsePreviousRequest, SuccessResponse, "Copy grades from a previous attempt's chats.";
-    "audio/start" => route_audio_start, media::audio_start, ChatIdRequest, AudioStartResponse, "Start an audio session for an attempt chat.";
-    "audio/frame" => route_audio_frame, media::audio_frame, AudioFrameRequest, AudioFrameResponse, "Push audio bytes from an uploaded file into the session queue.";
-    "audio/stop" => route_audio_stop, media::audio_stop, ChatIdRequest, AudioStopResponse, "Stop an audio session for an attempt chat.";
-    "search" => route_search, analytics::search, SearchRequest, SearchResponse, "Search attempts.";
+    plain "get" => route_get, flow::get, AttemptIdRequest, GetResponse, "Get attempt detail with the canonical shared attempt bundle.";
+    plain "archive" => route_archive, analytics::archive, ArchiveRequest, ArchiveResponse, "Bulk archive or unarchive attempts.";
+    plain "refresh" => route_refresh, analytics::refresh, Empty, RefreshResponse, "Refresh attempt materialized views and invalidate caches.";
+    plain "docs" => route_docs, analytics::docs, DocsRequest, DocsPage, "Get composed documentation for the attempt analytics.";
+    plain "export" => route_export, analytics::export, AttemptIdRequest, ExportResponse, "Export attempt data as a clean, denormalized ZIP.";
+    plain "start" => route_start, flow::start, StartRequest, StartResponse, "Create a new attempt (home or practice).";
+    plain "next" => route_next, flow::next, NextRequest, NextResponse, "Proceed to the next scenario in an existing attempt.";
+    plain "end" => route_end, flow::end, EndRequest, EndResponse, "End a single chat within an attempt (grade=true grades it; an agent may supply the grade).";
+    plain "end-all" => route_end_all, flow::end_all, AttemptIdRequest, EndAllResponse, "End all remaining chats in an attempt.";
+    custom "message" => route_message, chat::message, MessageRequest, MessageResponse, "Send a message in an attempt chat (the persona replies; an agent may supply the reply).";
+    plain "grade" => route_grade, grading::grade, GradeRequest, GradeResponse, "Trigger grading for an attempt chat (an agent may supply the grade).";
+    plain "stop" => route_stop, chat::stop, ChatIdRequest, StopResponse, "Stop message generation for an attempt chat.";
+    plain "response" => route_response, media::response, ResponseRequest, ResponseResponse, "Submit a video question response.";
+    plain "use-previous" => route_use_previous, flow::use_previous, UsePreviousRequest, SuccessResponse, "Copy grades from a previous attempt's chats.";
+    plain "audio/start" => route_audio_start, media::audio_start, ChatIdRequest, AudioStartResponse, "Start an audio session for an attempt chat.";
+    plain "audio/frame" => route_audio_frame, media::audio_frame, AudioFrameRequest, AudioFrameResponse, "Push audio bytes from an uploaded file into the session queue.";
+    plain "audio/stop" => route_audio_stop, media::audio_stop, ChatIdRequest, AudioStopResponse, "Stop an audio session for an attempt chat.";
+    plain "search" => route_search, analytics::search, SearchRequest, SearchResponse, "Search attempts.";
 }
 
 // ---- shared helpers -------------------------------------------------------------------------
