@@ -864,3 +864,61 @@ async fn large_exports_are_built_by_a_job_on_each_backend() {
         assert!(text.contains("'=1+1"), "{text}");
     }
 }
+
+/// A reply left `streaming` by a process that died does not block the chat and is swept to
+/// `failed`, its text kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_left_streaming_by_a_dead_process_are_swept_on_each_backend() {
+    use practica::storage::sim_store::{SimMessageRow, SimWrite};
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        import(&app).await;
+        let ana = app.token("stu_ana", Role::Student);
+        let (_, st) = op(&app, "start", &ana, json!({"home_id": "home-1"})).await;
+        let attempt = st["attempt_id"].as_str().unwrap().to_string();
+        let chat = st["attempt_chat_id"].as_str().unwrap().to_string();
+        let long_ago = (time::OffsetDateTime::now_utc().unix_timestamp() - 3_600) * 1_000_000;
+        app.state
+            .store
+            .sim_write(&[SimWrite::InsertMessage(SimMessageRow {
+                id: "orphan".into(),
+                chat_id: chat.clone(),
+                seq: 0,
+                parent_message_id: None,
+                kind: "response".into(),
+                content: "half a sen".into(),
+                hints: json!([]),
+                contents: json!([]),
+                status: "streaming".into(),
+                source: "ai".into(),
+                created_by: "stu_ana".into(),
+                via_agent: false,
+                created_at: long_ago,
+                updated_at: long_ago,
+            })])
+            .await
+            .unwrap();
+        // The chat is not blocked by it.
+        let (s, m) = op(
+            &app,
+            "message",
+            &ana,
+            json!({"attempt_id": attempt, "chat_id": chat, "message": "hello?"}),
+        )
+        .await;
+        ok(s, &m);
+        let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1_000_000;
+        let swept = app
+            .state
+            .store
+            .sim_fail_stale_streams(now - 120_000_000, now)
+            .await
+            .unwrap();
+        assert_eq!(swept, 1);
+        let orphan = app.state.store.sim_message("orphan").await.unwrap().unwrap();
+        assert_eq!(
+            (orphan.status.as_str(), orphan.content.as_str()),
+            ("failed", "half a sen")
+        );
+    }
+}

@@ -51,7 +51,7 @@ const MAX_CONTENTS: usize = 20;
 const PROGRESS_EVERY: Duration = Duration::from_millis(150);
 /// A reply still `streaming` after this long without a write belongs to a process that died;
 /// it no longer blocks new messages.
-const STALE_STREAM: Duration = Duration::from_secs(120);
+pub(super) const STALE_STREAM: Duration = Duration::from_secs(120);
 const PERSONA_MAX_TOKENS: u32 = 600;
 
 pub(crate) async fn scenario_brief(state: &AppState, attempt_id: &str, scenario_id: &str) -> ApiResult<ScenarioBrief> {

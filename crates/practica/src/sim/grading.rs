@@ -557,6 +557,18 @@ impl JobHandler for GradeJob {
         }
     }
 
+    /// Upkeep of the simulation chats (run by the sweeper with the job kinds' upkeep): a reply
+    /// left `streaming` by a process that died is marked `failed`.
+    async fn sweep(&self) -> anyhow::Result<()> {
+        let at = super::now();
+        let before = us(at) - super::chat::STALE_STREAM.as_micros() as i64;
+        let n = self.state.store.sim_fail_stale_streams(before, us(at)).await?;
+        if n > 0 {
+            tracing::warn!(replies = n, "replies left streaming by a stopped process marked failed");
+        }
+        Ok(())
+    }
+
     async fn dead(&self, job: &ClaimedJob, error: &str) -> anyhow::Result<()> {
         if let Some(id) = job.payload.get("grade_id").and_then(Value::as_str)
             && let Some(grade) = self.state.store.sim_grade(id).await?

@@ -738,6 +738,17 @@ macro_rules! impl_sim_store {
                 Ok(())
             }
 
+            async fn sim_fail_stale_streams(&self, before: i64, at: i64) -> $crate::storage::Result<u64> {
+                Ok(sqlx::query(
+                    "UPDATE sim_message SET status = 'failed', updated_at = $1 WHERE status = 'streaming' AND updated_at < $2",
+                )
+                .bind(at)
+                .bind(before)
+                .execute(&self.$write)
+                .await?
+                .rows_affected())
+            }
+
             async fn sim_stop_chat(&self, chat_id: &str, at: i64) -> $crate::storage::Result<u64> {
                 Ok(sqlx::query(
                     "UPDATE sim_message SET status = 'stopped', updated_at = $1 WHERE chat_id = $2 AND status = 'streaming'",

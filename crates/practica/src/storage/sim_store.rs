@@ -298,6 +298,9 @@ pub trait SimStore: Send + Sync {
     async fn sim_message_finish(&self, id: &str, content: &str, status: &str, at: i64) -> Result<()>;
     /// Sets a reply's hints.
     async fn sim_message_hints(&self, id: &str, hints: &Value) -> Result<()>;
+    /// Replies still `streaming` with no write since `before` (their process died): `failed`,
+    /// keeping their text. How many.
+    async fn sim_fail_stale_streams(&self, before: i64, at: i64) -> Result<u64>;
     /// Marks the chat's streaming replies stopped; how many were.
     async fn sim_stop_chat(&self, chat_id: &str, at: i64) -> Result<u64>;
     async fn sim_search(&self, scope: &SimScope, filter: &SimFilter, limit: i64, offset: i64) -> Result<SimSearchPage>;
