@@ -746,6 +746,44 @@ async fn bad_input_gets_a_4xx_on_every_endpoint() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    // Every operation is in the OpenAPI document, its fields snake_case.
+    let spec: Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for name in [
+        "get",
+        "archive",
+        "refresh",
+        "docs",
+        "export",
+        "start",
+        "next",
+        "end",
+        "end-all",
+        "message",
+        "grade",
+        "stop",
+        "response",
+        "use-previous",
+        "audio/start",
+        "audio/frame",
+        "audio/stop",
+        "search",
+    ] {
+        let path = format!("/api/v5/artifacts/attempt/{name}");
+        assert!(
+            spec["paths"][&path]["post"].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(spec["components"]["schemas"]["GetResponse"]["properties"]["available_continuation_options"].is_object());
+    assert!(spec["paths"]["/api/v5/uploads/{upload_id}"]["get"].is_object());
     // The docs are composed from the OpenAPI document and the database.
     let (s, docs) = op(&app, "docs", &ana, json!({})).await;
     ok(s, &docs);
