@@ -960,3 +960,58 @@ async fn replies_left_streaming_by_a_dead_process_are_swept_on_each_backend() {
         );
     }
 }
+
+/// The timer runs past the limit: `get` shows it exceeded and negative, messages are refused,
+/// ending the chat is still allowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_past_its_time_limit_on_each_backend() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        import(&app).await;
+        let fast = "simulations:\n  - {id: sim-fast, name: Quick round, rubric_id: rub-oh, time_limit: 1,\n     scenarios: [{id: scn-f, name: Quick, persona_ids: [per-student], problem_statement: Be quick, script: [Hi]}]}\npractices: [{id: prac-fast, simulation_id: sim-fast}]\n";
+        let r = app
+            .http
+            .post(app.url("/admin/import"))
+            .bearer_auth(app.token("adm_1", Role::Admin))
+            .header("content-type", "application/yaml")
+            .body(fast)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        let ana = app.token("stu_ana", Role::Student);
+        let (s, st) = op(&app, "start", &ana, json!({"practice_id": "prac-fast"})).await;
+        ok(s, &st);
+        let attempt = st["attempt_id"].as_str().unwrap().to_string();
+        let chat = st["attempt_chat_id"].as_str().unwrap().to_string();
+        let (_, got) = op(&app, "get", &ana, json!({"attempt_id": attempt})).await;
+        assert_eq!(got["timer"]["limit"], 1);
+        assert_eq!(got["is_active"], true);
+        tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+        let (_, got) = op(&app, "get", &ana, json!({"attempt_id": attempt})).await;
+        let timer = &got["timer"];
+        assert_eq!(timer["exceeded"], true, "{timer}");
+        assert_eq!(timer["negative"], true);
+        assert!(timer["formatted"].as_str().unwrap().starts_with('-'), "{timer}");
+        assert_eq!(got["is_active"], false);
+        assert_eq!(got["should_show_controls"], false);
+        let (s, r) = op(
+            &app,
+            "message",
+            &ana,
+            json!({"attempt_id": attempt, "chat_id": chat, "message": "still there?"}),
+        )
+        .await;
+        assert_eq!(s, 409, "{r}");
+        let (s, r) = op(
+            &app,
+            "end",
+            &ana,
+            json!({"attempt_id": attempt, "chat_id": chat, "grade": true}),
+        )
+        .await;
+        ok(s, &r);
+        let (_, got) = op(&app, "get", &ana, json!({"attempt_id": attempt})).await;
+        assert_eq!(got["show_results"], true, "{got}");
+    }
+}
