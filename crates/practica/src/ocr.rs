@@ -332,8 +332,10 @@ impl Readers {
 async fn ocr_extract(
     caller: Caller,
     State(state): State<AppState>,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<OcrResponse>)> {
+    // Not multipart, or no boundary: the JSON error shape, not axum's plain text.
+    let mut multipart = multipart.map_err(crate::uploads::multipart_rejection)?;
     let mut image = None;
     while let Some(part) = multipart.next_field().await.map_err(multipart_error)? {
         if part.name() == Some("image") {

@@ -184,12 +184,14 @@ fn clean_file_name(name: &str) -> String {
 #[utoipa::path(post, path = "/api/v5/uploads", tag = "uploads",
     request_body(content_type = "multipart/form-data", description = "Field `file`, at most 25 MiB"),
     responses((status = 201, body = Uploaded), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn upload_file(
     caller: crate::auth::Caller,
     State(state): State<AppState>,
-    mut multipart: axum::extract::Multipart,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<(axum::http::StatusCode, axum::Json<Uploaded>)> {
+    // Not multipart, or no boundary: the JSON error shape, not axum's plain text.
+    let mut multipart = multipart.map_err(crate::uploads::multipart_rejection)?;
     let too_large = |e: axum::extract::multipart::MultipartError| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge(MAX_FILE_BYTES)
@@ -236,6 +238,16 @@ async fn upload_file(
             mime_type,
         }),
     ))
+}
+
+/// A body that is not multipart (415) or whose multipart header is broken (400), as JSON.
+pub fn multipart_rejection(e: axum::extract::multipart::MultipartRejection) -> ApiError {
+    let message = format!("expected a multipart/form-data body: {}", e.body_text());
+    if e.status() == axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE {
+        ApiError::UnsupportedMediaType(message)
+    } else {
+        ApiError::BadRequest(message)
+    }
 }
 
 /// Keeps a file in object storage and records it as an upload of `created_by` (an uploaded
@@ -420,9 +432,11 @@ pub struct LinkQuery {
 async fn signed_upload(
     State(state): State<AppState>,
     UrlPath(id): UrlPath<String>,
-    Query(link): Query<LinkQuery>,
+    link: Result<Query<LinkQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
     let refused = || ApiError::Forbidden("the link is not valid or has expired".into());
+    // A link without its expiry or signature is not a link: 403, like a wrong one.
+    let Query(link) = link.map_err(|_| refused())?;
     let id = Uuid::parse_str(&id).map_err(|_| refused())?;
     if !state.uploads.verify(id, link.expires, &link.signature) {
         return Err(refused());
