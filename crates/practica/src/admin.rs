@@ -124,5 +124,6 @@ async fn import(
         ImportError::Store(s) => s.into(),
     })?;
     state.catalog.refresh(state.store.as_ref()).await?;
+    state.sim.clear_content();
     Ok((StatusCode::CREATED, Json(summary)))
 }

@@ -93,6 +93,12 @@ enum Command {
         /// The bundle file.
         file: PathBuf,
     },
+    /// Apply the database's migrations (forward only; `serve` and `worker` also apply them at
+    /// start) and list what is applied.
+    Migrate {
+        #[command(flatten)]
+        place: Place,
+    },
     /// Manage API keys (`X-Api-Key`).
     ApiKey {
         #[command(subcommand)]
@@ -312,6 +318,16 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let (key, record) = auth::new_api_key(&name, role, &owner);
             store.create_api_key(&record).await?;
             println!("{key}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { place } => {
+            let config = config_for(&place, json!({}))?;
+            std::fs::create_dir_all(&config.data_dir)?;
+            let store = storage::open(&config.database()).await?;
+            for (version, description) in store.migrations().await? {
+                println!("{version:04} {description}");
+            }
+            println!("{}: up to date", store.backend());
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { place, file } => {

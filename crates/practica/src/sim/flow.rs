@@ -44,9 +44,10 @@ pub(crate) async fn rubric_for(state: &AppState, sim: &Simulation, scenario_id: 
         .and_then(|s| s.rubric_id.clone())
         .unwrap_or_else(|| sim.rubric_id.clone());
     state
-        .store
-        .rubric(&rubric_id)
+        .sim
+        .rubric(state.store.as_ref(), &rubric_id)
         .await?
+        .map(|r| (*r).clone())
         .ok_or_else(|| ApiError::Conflict(format!("rubric {rubric_id:?} is not in the content any more")))
 }
 
@@ -482,7 +483,7 @@ pub async fn get(state: AppState, caller: Caller, req: AttemptIdRequest) -> ApiR
     let at = super::now();
     let progress = attempt.progress(at);
     let results = attempt.aggregated_results();
-    let sim = state.store.simulation(&row.simulation_id).await?;
+    let sim = state.sim.simulation(state.store.as_ref(), &row.simulation_id).await?;
     let chats = state.store.sim_attempt_chats(&row.id).await?;
     let chat_ids: Vec<String> = chats.iter().map(|c| c.id.clone()).collect();
     let messages = state.store.sim_messages(&chat_ids).await?;

@@ -54,9 +54,76 @@ pub struct Runtime {
     generating: Mutex<HashMap<String, Arc<Notify>>>,
     /// Composed docs by entity (they change only with a new build or a refresh).
     docs: Mutex<HashMap<String, DocsPage>>,
+    /// Simulations and rubrics as last read: each is several queries, and a chat turn needs
+    /// them every time. Kept [`CONTENT_TTL`]; an import in this process clears them at once.
+    simulations: Mutex<HashMap<String, (std::time::Instant, Arc<crate::content::Simulation>)>>,
+    rubrics: Mutex<HashMap<String, (std::time::Instant, Arc<simulation::rubric::Rubric>)>>,
+}
+
+/// How long content read by one process is reused: an import through another process sharing
+/// the database reaches this one within it.
+pub const CONTENT_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Most entries of each content cache (a bound on memory whatever the content holds).
+const CONTENT_CACHE_ENTRIES: usize = 1_000;
+
+fn cached<T>(map: &Mutex<HashMap<String, (std::time::Instant, Arc<T>)>>, id: &str) -> Option<Arc<T>> {
+    let map = map.lock().unwrap_or_else(|p| p.into_inner());
+    map.get(id)
+        .filter(|(at, _)| at.elapsed() < CONTENT_TTL)
+        .map(|(_, v)| v.clone())
+}
+
+fn remember<T>(map: &Mutex<HashMap<String, (std::time::Instant, Arc<T>)>>, id: &str, value: Arc<T>) {
+    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+    if map.len() >= CONTENT_CACHE_ENTRIES {
+        map.retain(|_, (at, _)| at.elapsed() < CONTENT_TTL);
+        if map.len() >= CONTENT_CACHE_ENTRIES {
+            map.clear();
+        }
+    }
+    map.insert(id.to_owned(), (std::time::Instant::now(), value));
 }
 
 impl Runtime {
+    /// Forgets the content read so far (a bundle was imported).
+    pub fn clear_content(&self) {
+        self.simulations.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.rubrics.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    pub(crate) async fn simulation(
+        &self,
+        store: &dyn crate::storage::Store,
+        id: &str,
+    ) -> Result<Option<Arc<crate::content::Simulation>>, StoreError> {
+        if let Some(s) = cached(&self.simulations, id) {
+            return Ok(Some(s));
+        }
+        let Some(s) = store.simulation(id).await? else {
+            return Ok(None);
+        };
+        let s = Arc::new(s);
+        remember(&self.simulations, id, s.clone());
+        Ok(Some(s))
+    }
+
+    pub(crate) async fn rubric(
+        &self,
+        store: &dyn crate::storage::Store,
+        id: &str,
+    ) -> Result<Option<Arc<simulation::rubric::Rubric>>, StoreError> {
+        if let Some(r) = cached(&self.rubrics, id) {
+            return Ok(Some(r));
+        }
+        let Some(r) = store.rubric(id).await? else {
+            return Ok(None);
+        };
+        let r = Arc::new(r);
+        remember(&self.rubrics, id, r.clone());
+        Ok(Some(r))
+    }
+
     fn cached_docs(&self, key: &str) -> Option<DocsPage> {
         self.docs.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
     }

@@ -751,6 +751,8 @@ pub trait Store:
 {
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;
+    /// The migrations applied to the database (version, description), oldest first.
+    async fn migrations(&self) -> Result<Vec<(i64, String)>>;
 }
 
 /// Opens the store a URL names: `postgres://…` or a SQLite file path / `sqlite:` URL.
