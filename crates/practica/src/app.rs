@@ -307,9 +307,11 @@ impl App {
             .config
             .relay_enabled
             .then(|| tokio::spawn(self.relay.run(stop_rx)));
-        let served = axum::serve(listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        // The peer address is the per-IP rate limit's client (`ConnectInfo`).
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
         let _ = stop_tx.send(true);
         workers.await?;
         refresher.await?;
@@ -372,6 +374,10 @@ fn router(api: Router<AppState>, state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed("method not allowed on this route".into()) })
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::ratelimit::RateLimits::new(&state.config),
+            crate::ratelimit::middleware,
+        ))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(CatchPanicLayer::custom(|_| {
             // A panic is a bug; the client still gets the JSON error shape.

@@ -27,6 +27,9 @@ const API_KEY_HEADER: &str = "x-api-key";
 const AGENT_HEADER: &str = "x-mcp";
 /// An unknown `kid` refetches the JWKS at most this often.
 const JWKS_REFRESH: Duration = Duration::from_secs(30);
+/// Longest bearer token looked at: identity providers' tokens are a few KiB at most, and a
+/// longer one is refused before it is decoded.
+const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
 /// The authenticated caller of a request.
 #[derive(Clone, Debug)]
@@ -192,6 +195,8 @@ impl Authenticator {
         let jwks = jwks_url.map(|url| {
             let mut validation = Validation::new(Algorithm::RS256);
             validation.algorithms = vec![Algorithm::RS256, Algorithm::ES256];
+            // jsonwebtoken ignores `nbf` unless told: a token not valid yet must not pass.
+            validation.validate_nbf = true;
             // jsonwebtoken checks `aud`/`iss` only when the token carries them: a configured
             // audience or issuer must also make the claim required, or a token without it passes.
             let mut required = vec!["exp"];
@@ -234,6 +239,14 @@ impl Authenticator {
             .strip_prefix("pk_")
             .and_then(|k| k.split_once('.'))
             .ok_or_else(invalid)?;
+        // Keys are `pk_<16 hex>.<64 hex>` (`new_api_key`): anything far from that shape is
+        // refused without a database read.
+        let shaped = |part: &str, max: usize| {
+            !part.is_empty() && part.len() <= max && part.bytes().all(|b| b.is_ascii_alphanumeric())
+        };
+        if !shaped(id, 64) || !shaped(secret, 128) {
+            return Err(invalid());
+        }
         let key = self.store.api_key(id).await?.ok_or_else(invalid)?;
         if key.revoked || !same(&key.secret_hash, &hash_secret(secret)) {
             return Err(invalid());
@@ -247,12 +260,22 @@ impl Authenticator {
     }
 
     async fn caller_for_bearer(&self, token: &str) -> Result<Caller, ApiError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(ApiError::Unauthorized(format!(
+                "invalid token: longer than {MAX_TOKEN_BYTES} bytes"
+            )));
+        }
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| ApiError::Unauthorized(format!("invalid token: {e}")))?;
         let (claims, self_issued) = if header.alg == Algorithm::HS256 {
             let mut validation = Validation::new(Algorithm::HS256);
             validation.set_audience(&[SELF_ISSUER]);
             validation.set_issuer(&[SELF_ISSUER]);
+            // `issue_token` always writes `aud`, `iss` and `exp`: a token without one is not ours
+            // (jsonwebtoken checks `aud`/`iss` only when present unless they are required), and
+            // one whose `nbf` is still ahead is not valid yet.
+            validation.set_required_spec_claims(&["exp", "aud", "iss"]);
+            validation.validate_nbf = true;
             let data = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&self.secret), &validation)
                 .map_err(|e| ApiError::Unauthorized(format!("invalid token: {e}")))?;
             (data.claims, true)
@@ -382,7 +405,12 @@ impl FromRequestParts<AppState> for Caller {
                 .strip_prefix("Bearer ")
                 .or_else(|| auth.strip_prefix("bearer "))
                 .ok_or_else(|| ApiError::Unauthorized("Authorization must be a Bearer token".into()))?;
-            state.auth.caller_for_bearer(token.trim()).await?
+            let caller = state.auth.caller_for_bearer(token.trim()).await?;
+            // The rate limiter counts this token under its caller from now on.
+            if let Some(presented) = parts.extensions.get::<crate::ratelimit::Presented>() {
+                presented.authenticated(&caller.id);
+            }
+            caller
         } else {
             return Err(ApiError::Unauthorized(
                 "missing credentials: a Bearer token or an X-Api-Key".into(),

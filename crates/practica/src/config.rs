@@ -108,6 +108,19 @@ pub struct Config {
     pub audio_max_bytes: u64,
     /// Exports of more rows than this are built by a job rather than within the request.
     pub export_inline_rows: u64,
+    /// Requests a second (sustained) one client IP may make, and how many at once; 0 per
+    /// second: no per-IP limit (the default: behind a proxy every request would come from the
+    /// proxy's address unless `trust_forwarded_for` is set). Burst 0: as many as per second.
+    /// Over the limit: 429 with `Retry-After`. Health and metrics routes are never limited.
+    pub rate_limit_per_ip_per_sec: u32,
+    pub rate_limit_per_ip_burst: u32,
+    /// The same per credential: an API key, or the caller a bearer token authenticated as
+    /// (every token of one caller shares the budget). 0 per second: no limit (the default).
+    pub rate_limit_per_key_per_sec: u32,
+    pub rate_limit_per_key_burst: u32,
+    /// The client IP of the per-IP limit is the rightmost `X-Forwarded-For` address instead of
+    /// the peer's: set it only behind a proxy that appends that header, or clients choose it.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Config {
@@ -160,6 +173,11 @@ impl Default for Config {
             transcription_model: None,
             audio_max_bytes: 100 << 20,
             export_inline_rows: 20_000,
+            rate_limit_per_ip_per_sec: 0,
+            rate_limit_per_ip_burst: 0,
+            rate_limit_per_key_per_sec: 0,
+            rate_limit_per_key_burst: 0,
+            trust_forwarded_for: false,
             vision_mode: "fallback".to_string(),
             vision_below: 0.5,
         }
@@ -262,6 +280,19 @@ impl Config {
             );
         }
         anyhow::ensure!(config.audio_max_bytes >= 1, "audio_max_bytes must be at least 1");
+        for (rate, burst, name) in [
+            (config.rate_limit_per_ip_per_sec, config.rate_limit_per_ip_burst, "ip"),
+            (
+                config.rate_limit_per_key_per_sec,
+                config.rate_limit_per_key_burst,
+                "key",
+            ),
+        ] {
+            anyhow::ensure!(
+                rate > 0 || burst == 0,
+                "rate_limit_per_{name}_burst needs rate_limit_per_{name}_per_sec (0 turns the limit off)"
+            );
+        }
         Ok(config)
     }
 

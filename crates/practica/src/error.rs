@@ -35,6 +35,9 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Unavailable(String),
+    /// A rate limit is spent: retry after this many seconds (sent as `Retry-After`).
+    #[error("too many requests: retry after {0} s")]
+    TooManyRequests(u64),
     /// A valid request for something this version does not do yet.
     #[error("{0}")]
     NotImplemented(String),
@@ -72,6 +75,7 @@ impl ApiError {
             ApiError::RangeNotSatisfiable(_) => (StatusCode::RANGE_NOT_SATISFIABLE, "RANGE_NOT_SATISFIABLE"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             ApiError::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "NOT_IMPLEMENTED"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
         }
@@ -91,7 +95,13 @@ impl IntoResponse for ApiError {
             message: self.to_string(),
             trace_id: trace::current(),
         };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let ApiError::TooManyRequests(secs) = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.max(1).into());
+        }
+        response
     }
 }
 

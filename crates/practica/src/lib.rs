@@ -20,6 +20,7 @@ pub mod mastery_api;
 pub mod mcp;
 pub mod ocr;
 pub mod ops;
+pub mod ratelimit;
 pub mod refit;
 pub mod sim;
 pub mod storage;
