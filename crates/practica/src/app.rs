@@ -115,6 +115,10 @@ impl App {
             config.jwt_issuer.clone(),
         ));
         let (events_tx, _) = broadcast::channel(4096);
+        anyhow::ensure!(
+            config.nats_url.is_none() || config.sqs_queue_url.is_none(),
+            "nats_url and sqs_queue_url are both set: events go to one sink, choose one"
+        );
         let (nats, sink) = match &config.nats_url {
             Some(url) => {
                 let (client, js) = events::connect_nats(url, &config.nats_stream, &config.nats_subject_prefix).await?;
@@ -124,7 +128,13 @@ impl App {
                 };
                 (Some(client), sink)
             }
-            None => (None, Sink::Embedded(events_tx.clone())),
+            None => match &config.sqs_queue_url {
+                Some(url) => (
+                    None,
+                    events::connect_sqs(url, config.sqs_endpoint_url.as_deref()).await?,
+                ),
+                None => (None, Sink::Embedded(events_tx.clone())),
+            },
         };
         let outbox = Arc::new(Notify::new());
         let learned = Arc::new(LearnedRules::default());
@@ -322,8 +332,8 @@ impl App {
     }
 
     /// `practica worker`: job workers without the HTTP API, until `shutdown`. Relays the
-    /// outbox too when events go to NATS (relays elect one leader); with the embedded sink the
-    /// events belong to the serving process's subscribers, so it leaves them to it.
+    /// outbox too when events go to NATS or SQS (relays elect one leader); with the embedded sink
+    /// the events belong to the serving process's subscribers, so it leaves them to it.
     pub async fn run_worker(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let workers = self.workers();
@@ -331,7 +341,7 @@ impl App {
         eprintln!("practica worker {} running", workers.owner());
         let workers = tokio::spawn(workers.run(stop_rx.clone()));
         let refresher = tokio::spawn(refresh_catalog(self.state.clone(), stop_rx.clone()));
-        let relay = (self.state.config.relay_enabled && self.state.nats.is_some())
+        let relay = (self.state.config.relay_enabled && !self.relay.sink.is_embedded())
             .then(|| tokio::spawn(self.relay.run(stop_rx)));
         shutdown.await;
         let _ = stop_tx.send(true);

@@ -24,6 +24,12 @@ pub struct Config {
     /// Events are published on `<prefix>.<event type>`; the stream takes `<prefix>.>`. Streams
     /// on one server may not share subjects, so each stream needs a prefix of its own.
     pub nats_subject_prefix: String,
+    /// An SQS FIFO queue's URL to send events to instead (a build with the `sqs` feature; not
+    /// with `nats_url`). Credentials and region come from the usual AWS chain (`AWS_*`
+    /// variables, profiles, web identity, container and instance roles).
+    pub sqs_queue_url: Option<String>,
+    /// Another SQS endpoint (moto, LocalStack…); `AWS_ENDPOINT_URL_SQS` works too.
+    pub sqs_endpoint_url: Option<String>,
     /// Whether this process runs the outbox relay. Off, events stay in the outbox for another
     /// process (or a test) to relay.
     pub relay_enabled: bool,
@@ -132,6 +138,8 @@ impl Default for Config {
             nats_url: None,
             nats_stream: "PRACTICA_EVENTS".to_string(),
             nats_subject_prefix: crate::events::SUBJECT_PREFIX.to_string(),
+            sqs_queue_url: None,
+            sqs_endpoint_url: None,
             relay_enabled: true,
             jwks_url: None,
             jwt_audience: None,
@@ -215,6 +223,27 @@ impl Config {
                 && !config.nats_subject_prefix.ends_with('.'),
             "nats_subject_prefix must be a subject without wildcards, e.g. practica.events"
         );
+        if let Some(url) = &config.sqs_queue_url {
+            anyhow::ensure!(
+                cfg!(feature = "sqs"),
+                "sqs_queue_url is set, but this binary was built without the `sqs` feature"
+            );
+            anyhow::ensure!(
+                config.nats_url.is_none(),
+                "nats_url and sqs_queue_url are both set: events go to one sink, choose one"
+            );
+            // FIFO queues' names end in .fifo; a standard queue would not keep students' order.
+            anyhow::ensure!(
+                (url.starts_with("https://") || url.starts_with("http://")) && url.ends_with(".fifo"),
+                "sqs_queue_url must be the http(s) URL of a FIFO queue (its name ends in .fifo)"
+            );
+        }
+        if let Some(url) = &config.sqs_endpoint_url {
+            anyhow::ensure!(
+                url.starts_with("https://") || url.starts_with("http://"),
+                "sqs_endpoint_url must be an http(s) URL"
+            );
+        }
         anyhow::ensure!(
             config.body_limit_bytes >= 1024,
             "body_limit_bytes must be at least 1024"

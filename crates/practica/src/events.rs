@@ -1,7 +1,8 @@
 //! Telemetry events: the transactional outbox, relayed after commit to a sink — in-process
-//! subscribers by default, NATS JetStream when configured. Events leave in commit order (so in
-//! order per student); a crash between publishing and marking republishes, and the message id
-//! (the event id) lets JetStream drop the duplicate. Processes sharing a database elect one
+//! subscribers by default, NATS JetStream or (with the `sqs` feature) an SQS FIFO queue when
+//! configured. Events leave in commit order (so in order per student); a crash between
+//! publishing and marking republishes, and the message id (the event id) lets JetStream, or
+//! SQS's deduplication id, drop the duplicate. Processes sharing a database elect one
 //! relay ([`OutboxStore::try_lead_relay`]): two publishing at once could interleave their
 //! batches and break the per-student order.
 
@@ -15,6 +16,13 @@ use tokio::sync::{Notify, broadcast, watch};
 use uuid::Uuid;
 
 use crate::storage::{OutboxRow, OutboxStore};
+
+// Beside this file rather than declared in lib.rs: the SQS sink is part of the relay.
+#[cfg(feature = "sqs")]
+#[path = "events_sqs.rs"]
+mod sqs;
+#[cfg(feature = "sqs")]
+pub use sqs::{SqsSink, sqs_config_loader};
 
 /// Subjects are `<prefix>.<event type>`, by default `practica.events.<event type>`.
 pub const SUBJECT_PREFIX: &str = "practica.events";
@@ -42,6 +50,24 @@ pub enum Sink {
         /// Subjects are `<subject_prefix>.<event type>`.
         subject_prefix: String,
     },
+    /// An SQS FIFO queue, grouped by ordering key.
+    #[cfg(feature = "sqs")]
+    Sqs(SqsSink),
+}
+
+/// The SQS FIFO sink for `queue_url`, with credentials and region from the standard AWS chain
+/// and, when given, another endpoint (moto, LocalStack…).
+#[cfg(feature = "sqs")]
+pub async fn connect_sqs(queue_url: &str, endpoint_url: Option<&str>) -> anyhow::Result<Sink> {
+    let sdk = sqs_config_loader().load().await;
+    Ok(Sink::Sqs(SqsSink::connect(&sdk, queue_url, endpoint_url).await?))
+}
+
+/// Without the `sqs` feature there is no SQS sink: a configured queue is an error, not events
+/// silently kept in-process.
+#[cfg(not(feature = "sqs"))]
+pub async fn connect_sqs(queue_url: &str, _endpoint_url: Option<&str>) -> anyhow::Result<Sink> {
+    anyhow::bail!("sqs_queue_url is {queue_url}, but this binary was built without the `sqs` feature")
 }
 
 /// Connects to NATS and makes sure the stream exists (created if missing) and takes the
@@ -79,9 +105,17 @@ pub async fn connect_nats(
 }
 
 impl Sink {
-    /// Publishes a batch in order; returns how many were accepted before the first failure.
-    async fn publish(&self, rows: &[OutboxRow]) -> (usize, Option<anyhow::Error>) {
-        match self {
+    /// In-process subscribers: their events belong to the serving process, so other processes
+    /// (`practica worker`) leave them to it.
+    pub fn is_embedded(&self) -> bool {
+        matches!(self, Sink::Embedded(_))
+    }
+
+    /// Publishes a batch; returns the seqs of the rows the sink accepted (per ordering key, a
+    /// prefix of that key's rows, so the next pass resumes each key where it stopped) and the
+    /// first failure.
+    async fn publish(&self, rows: &[OutboxRow]) -> (Vec<i64>, Option<anyhow::Error>) {
+        let (accepted, error) = match self {
             Sink::Embedded(tx) => {
                 for row in rows {
                     // No subscriber is not an error: in-process delivery is best effort.
@@ -95,30 +129,40 @@ impl Sink {
                 }
                 (rows.len(), None)
             }
-            Sink::Nats { js, subject_prefix } => {
-                // Publishes are pipelined on one connection (which keeps their order); acks are
-                // awaited in order so the published prefix is known.
-                let mut acks = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let subject = format!("{subject_prefix}.{}", row.event_type);
-                    let publish = PublishMessage::build()
-                        .message_id(row.event_id.to_string())
-                        .header("Practica-Ordering-Key", row.ordering_key.as_str())
-                        .payload(row.payload.to_string().into());
-                    match js.send_publish(subject, publish).await {
-                        Ok(ack) => acks.push(ack),
-                        Err(e) => return (0, Some(anyhow::anyhow!("publish: {e}"))),
-                    }
-                }
-                for (i, ack) in acks.into_iter().enumerate() {
-                    if let Err(e) = ack.await {
-                        return (i, Some(anyhow::anyhow!("ack: {e}")));
-                    }
-                }
-                (rows.len(), None)
-            }
+            Sink::Nats { js, subject_prefix } => publish_nats(js, subject_prefix, rows).await,
+            #[cfg(feature = "sqs")]
+            Sink::Sqs(sqs) => return sqs.publish(rows).await,
+        };
+        (rows[..accepted].iter().map(|r| r.seq).collect(), error)
+    }
+}
+
+/// Publishes to JetStream in order; returns how many were acknowledged before the first failure.
+async fn publish_nats(
+    js: &jetstream::Context,
+    subject_prefix: &str,
+    rows: &[OutboxRow],
+) -> (usize, Option<anyhow::Error>) {
+    // Publishes are pipelined on one connection (which keeps their order); acks are awaited in
+    // order so the published prefix is known.
+    let mut acks = Vec::with_capacity(rows.len());
+    for row in rows {
+        let subject = format!("{subject_prefix}.{}", row.event_type);
+        let publish = PublishMessage::build()
+            .message_id(row.event_id.to_string())
+            .header("Practica-Ordering-Key", row.ordering_key.as_str())
+            .payload(row.payload.to_string().into());
+        match js.send_publish(subject, publish).await {
+            Ok(ack) => acks.push(ack),
+            Err(e) => return (0, Some(anyhow::anyhow!("publish: {e}"))),
         }
     }
+    for (i, ack) in acks.into_iter().enumerate() {
+        if let Err(e) = ack.await {
+            return (i, Some(anyhow::anyhow!("ack: {e}")));
+        }
+    }
+    (rows.len(), None)
 }
 
 /// Moves committed events from the outbox to the sink. One per store: leadership is held by the
@@ -197,14 +241,50 @@ impl Relay {
         if rows.is_empty() {
             return Ok(0);
         }
-        let (published, error) = self.sink.publish(&rows).await;
-        let seqs: Vec<i64> = rows[..published].iter().map(|r| r.seq).collect();
+        let (seqs, error) = self.sink.publish(&rows).await;
         if !seqs.is_empty() {
             self.store.mark_published(&seqs).await?;
         }
         match error {
             Some(e) => Err(e),
-            None => Ok(published),
+            None => Ok(seqs.len()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::config::Config;
+
+    fn load(mut overrides: serde_json::Value) -> anyhow::Result<Config> {
+        // A data dir of its own: no practica.toml of the working directory is read.
+        let dir = std::env::temp_dir().join(format!("practica-events-{}", uuid::Uuid::new_v4()));
+        overrides["data_dir"] = json!(dir);
+        Config::load(None, &overrides)
+    }
+
+    #[test]
+    fn the_sqs_sink_is_chosen_by_its_queue_url_alone() {
+        let queue = "https://sqs.eu-west-3.amazonaws.com/123456789012/events.fifo";
+        let loaded = load(json!({ "sqs_queue_url": queue }));
+        if cfg!(feature = "sqs") {
+            assert_eq!(loaded.unwrap().sqs_queue_url.as_deref(), Some(queue));
+            let both = load(json!({ "sqs_queue_url": queue, "nats_url": "nats://127.0.0.1:4222" }));
+            assert!(both.unwrap_err().to_string().contains("both set"));
+            let standard = load(json!({ "sqs_queue_url": "https://sqs.eu-west-3.amazonaws.com/1/events" }));
+            assert!(standard.unwrap_err().to_string().contains("FIFO"));
+        } else {
+            let e = loaded.unwrap_err().to_string();
+            assert!(e.contains("built without the `sqs` feature"), "{e}");
+        }
+    }
+
+    #[cfg(not(feature = "sqs"))]
+    #[tokio::test]
+    async fn without_the_feature_no_sqs_sink_is_made() {
+        let e = super::connect_sqs("https://sqs.eu-west-3.amazonaws.com/1/events.fifo", None).await;
+        assert!(e.is_err_and(|e| e.to_string().contains("without the `sqs` feature")));
     }
 }
