@@ -61,6 +61,13 @@ impl Rubric {
     ///   grade could exceed the rubric's total and the percentage pass 100);
     /// - every evidence pattern compiles (within [`MAX_PATTERN_LEN`]).
     pub fn validate(&self) -> Result<()> {
+        self.validate_shape()?;
+        for_each_pattern(self, |pattern, field| compile_evidence(pattern, &field).map(drop))
+    }
+
+    /// Everything [`Rubric::validate`] checks but the patterns, which the rule grader compiles
+    /// once for itself (so it checks the shape, then keeps what it compiles).
+    pub(crate) fn validate_shape(&self) -> Result<()> {
         let bad = |field: String, reason: &str| SimulationError::InvalidRubric {
             field,
             reason: reason.to_owned(),
@@ -97,9 +104,6 @@ impl Rubric {
                 }
                 if level.points > criterion.points {
                     return Err(bad(format!("{at}.points"), "exceeds the criterion's points"));
-                }
-                for (p, pattern) in level.evidence.iter().enumerate() {
-                    compile_evidence(pattern, &format!("{at}.evidence[{p}]"))?;
                 }
             }
         }
@@ -218,6 +222,19 @@ impl Rubric {
         }
         out
     }
+}
+
+/// Calls `f` with each evidence pattern of the rubric and its field path
+/// (`criteria[c].levels[l].evidence[p]`), stopping at the first error.
+fn for_each_pattern(rubric: &Rubric, mut f: impl FnMut(&str, String) -> Result<()>) -> Result<()> {
+    for (c, criterion) in rubric.criteria.iter().enumerate() {
+        for (l, level) in criterion.levels.iter().enumerate() {
+            for (p, pattern) in level.evidence.iter().enumerate() {
+                f(pattern, format!("criteria[{c}].levels[{l}].evidence[{p}]"))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn compile_evidence(pattern: &str, field: &str) -> Result<regex::Regex> {

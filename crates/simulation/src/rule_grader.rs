@@ -46,7 +46,8 @@ pub struct RuleChoice {
 impl RuleGrader {
     /// Validates the rubric (so every pattern compiles) and compiles it.
     pub fn new(rubric: &Rubric) -> Result<Self> {
-        rubric.validate()?;
+        // The shape only: the patterns are compiled below, once, and kept.
+        rubric.validate_shape()?;
         let mut criteria = Vec::with_capacity(rubric.criteria.len());
         for (c, criterion) in rubric.criteria.iter().enumerate() {
             let mut levels = Vec::with_capacity(criterion.levels.len());
