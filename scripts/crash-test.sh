@@ -6,9 +6,11 @@
 # PostgreSQL, events to NATS JetStream on both. Exits non-zero on any loss, duplicate or mismatch.
 #
 #   scripts/crash-test.sh [--backend sqlite|postgres|both] [--kills N] [--seconds S] [--rate R]
-#                         [--students N] [--abandon F] [--no-probe]
+#                         [--students N] [--abandon F] [--no-probe] [--profile release|dev]
 #
-# Defaults: --backend both --kills 3 --seconds 20 --rate 200 --students 100 --abandon 0.2.
+# Defaults: --backend both --kills 3 --seconds 20 --rate 200 --students 100 --abandon 0.2
+# --profile release. CI runs it with --profile dev: `cargo test` has built those binaries already,
+# so the crash test adds no build of its own (the claims do not depend on optimisation).
 # After each kill, before the restart, a probe counts the outbox's unpublished events that are
 # on the stream already (the relay died between publishing and marking them: the restarted one
 # publishes them again and JetStream must drop the copies) — it shows the kills hit that window;
@@ -26,6 +28,7 @@ RATE=200
 STUDENTS=100
 ABANDON=0.2
 PROBE=1
+PROFILE=release
 while [ $# -gt 0 ]; do
   case "$1" in
     --backend) BACKEND=$2; shift 2 ;;
@@ -35,7 +38,8 @@ while [ $# -gt 0 ]; do
     --students) STUDENTS=$2; shift 2 ;;
     --abandon) ABANDON=$2; shift 2 ;;
     --no-probe) PROBE=0; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --profile) PROFILE=$2; shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -44,6 +48,11 @@ case "$BACKEND" in
   postgres) BACKENDS=postgres ;;
   both) BACKENDS="sqlite postgres" ;;
   *) echo "--backend sqlite|postgres|both" >&2; exit 2 ;;
+esac
+case "$PROFILE" in
+  release) PROFILE_DIR=release ;;
+  dev) PROFILE_DIR=debug ;;
+  *) echo "--profile release|dev" >&2; exit 2 ;;
 esac
 [ "$DURATION" -ge 5 ] || { echo "--seconds must be at least 5" >&2; exit 2; }
 
@@ -54,11 +63,12 @@ URL=http://127.0.0.1:$PORT
 TARGET=${CARGO_TARGET_DIR:-target}
 KEEP=${KEEP:-0}
 
-cargo build -q --release -p practica --bin practica --example crash_load --example crash_verify
+cargo build -q --profile "$PROFILE" -p practica --bin practica --example crash_load --example crash_verify
 # Private links to the binaries: a build finishing elsewhere in the target dir during the run
 # must not change the server restarted after a kill.
 BINDIR=$(mktemp -d "$TARGET/crash-test-bin.XXXXXX")
-for f in release/practica release/examples/crash_load release/examples/crash_verify; do
+for f in practica examples/crash_load examples/crash_verify; do
+  f=$PROFILE_DIR/$f
   ln "$TARGET/$f" "$BINDIR/" 2>/dev/null || cp "$TARGET/$f" "$BINDIR/"
 done
 BIN=$BINDIR/practica
