@@ -239,23 +239,6 @@ async fn attempt_operations_are_mcp_tools_behind_the_rest_credentials() {
     }
 }
 
-const BUNDLE: &str = include_str!("data/sim-bundle.yaml");
-
-/// The simulation content of `tests/data/sim-bundle.yaml`, imported as an admin.
-async fn import_bundle(app: &TestApp) {
-    let r = app
-        .http
-        .post(app.url("/admin/import"))
-        .bearer_auth(app.token("adm_1", Role::Admin))
-        .header("content-type", "application/yaml")
-        .body(BUNDLE)
-        .send()
-        .await
-        .expect("POST /admin/import");
-    let status = r.status();
-    assert!(status.is_success(), "{status}: {}", r.text().await.unwrap_or_default());
-}
-
 /// Calls tool `name` with `arguments` over `/mcp`; whether the result is a tool error, and the
 /// JSON its text content carries (checked against its structured content, when there is one).
 async fn call_tool(app: &TestApp, auth: Auth<'_>, id: u64, name: &str, arguments: Value) -> (bool, Value) {
@@ -308,7 +291,7 @@ fn schema_properties(schema: &Value) -> Vec<String> {
 /// the persona's reply are tool errors carrying the REST error body.
 async fn agent_attempt_through_mcp(backend: common::Backend) {
     let app = TestApp::spawn(backend).await;
-    import_bundle(&app).await;
+    common::import_sim_bundle(&app).await;
     let (key, record) = practica::auth::new_api_key("ana-agent", Role::Student, "stu_ana");
     app.state.store.create_api_key(&record).await.expect("create api key");
     let ana = app.token("stu_ana", Role::Student);

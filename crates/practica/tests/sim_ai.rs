@@ -14,8 +14,7 @@ use practica::storage::Role;
 use serde_json::{Value, json};
 
 async fn op(app: &TestApp, name: &str, token: &str, body: Value) -> (u16, Value) {
-    app.post(&format!("/api/v5/artifacts/attempt/{name}"), token, &body)
-        .await
+    app.sim_op(name, token, body).await
 }
 
 async fn start_practice(app: &TestApp, token: &str) -> (String, String) {

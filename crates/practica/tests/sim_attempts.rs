@@ -16,8 +16,7 @@ async fn import(app: &TestApp) {
 }
 
 async fn op(app: &TestApp, name: &str, token: &str, body: Value) -> (u16, Value) {
-    app.post(&format!("/api/v5/artifacts/attempt/{name}"), token, &body)
-        .await
+    app.sim_op(name, token, body).await
 }
 
 /// An operation called with an API key (an agent program), optionally marked X-MCP.

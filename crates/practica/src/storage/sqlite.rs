@@ -57,8 +57,14 @@ async fn checkpoint_loop(pool: SqlitePool) {
     }
 }
 
+/// RFC 3339 in UTC with a fixed six-digit fraction, so that text order is time order: `time`'s
+/// own RFC 3339 output trims the fraction (`…:00Z`, `…:00.5Z`, `…:00.52Z`), and `Z` sorts after
+/// the digits, so rows written within one second would come back misordered by `ORDER BY`.
+const STORED_TS: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+
 pub(super) fn ts(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_default()
+    t.to_offset(time::UtcOffset::UTC).format(STORED_TS).unwrap_or_default()
 }
 
 pub(super) fn parse_ts(s: &str) -> Result<OffsetDateTime> {
@@ -620,3 +626,29 @@ super::sim_sql::impl_sim_store!(
     refresh: refresh_sim_views,
     columns: "SELECT name, type, \"notnull\" = 0 FROM pragma_table_info($1) ORDER BY cid"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_timestamps_sort_as_the_times_they_hold() {
+        let base = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let times: Vec<OffsetDateTime> = [0, 500_000_000, 520_000_000, 999_999_000, 1_000_000_000]
+            .into_iter()
+            .map(|ns| base + time::Duration::nanoseconds(ns))
+            .collect();
+        let stored: Vec<String> = times.iter().map(|&t| ts(t)).collect();
+        let mut sorted = stored.clone();
+        sorted.sort();
+        assert_eq!(sorted, stored, "text order must be time order");
+        for (t, s) in times.iter().zip(&stored) {
+            assert_eq!(parse_ts(s).unwrap(), *t, "{s} reads back as written");
+        }
+        // Rows written before the fixed fraction (time's trimmed RFC 3339) still read.
+        assert_eq!(
+            parse_ts("2027-01-15T08:00:00.5Z").unwrap(),
+            base + time::Duration::milliseconds(500)
+        );
+    }
+}

@@ -148,6 +148,12 @@ impl TestApp {
     }
 
     /// POST JSON as `sub` with `role`; returns status and body.
+    /// A simulation attempt operation (`POST /api/v5/artifacts/attempt/{name}`) with a bearer token.
+    pub async fn sim_op(&self, name: &str, token: &str, body: Value) -> (u16, Value) {
+        self.post(&format!("/api/v5/artifacts/attempt/{name}"), token, &body)
+            .await
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
         let r = self
             .http
