@@ -168,7 +168,13 @@ impl fmt::Display for Expr {
             Expr::Div(a, b) => {
                 child(f, a, 2, false)?;
                 write!(f, " / ")?;
-                child(f, b, 3, true)
+                // A fraction prints as `n/d`: after `/` bare, `1 / 11/50` would read as two
+                // divisions, so it is bracketed as a divisor.
+                if matches!(&**b, Expr::Num(r) if !r.is_integer()) {
+                    write!(f, "({b})")
+                } else {
+                    child(f, b, 3, true)
+                }
             }
             Expr::Pow(a, b) => {
                 child(f, a, 5, false)?;

@@ -517,6 +517,9 @@ mod tests {
         assert_eq!(show("x \\geq 4"), "x ≥ 4");
         assert_eq!(show("\\sqrt[3]{8}"), "root[3](8)");
         assert_eq!(show("x^{-1}"), "x^(-1)");
+        // A fraction divisor keeps its brackets: `1/5 / 11/50` would be 1/5 ÷ 11 ÷ 50.
+        assert_eq!(show(".2 / .22"), "1/5 / (11/50)");
+        assert_eq!(show("3,5 : 0,5"), "7/2 / (1/2)");
     }
 
     #[test]

@@ -102,6 +102,8 @@ fn latexish() -> impl Strategy<Value = String> {
 fn fuzz_regressions() {
     // 1/21^666 fits the size limit, but checking it squared it (a conjugate for a rational).
     cas::fuzz_one(b"21^-666");
+    // `.2/.22` printed as `1/5 / 11/50`, which reads back as 1/5 ÷ 11 ÷ 50.
+    cas::fuzz_one(b"$.2/+$.22  ");
 }
 
 proptest! {

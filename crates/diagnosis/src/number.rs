@@ -427,6 +427,13 @@ impl Number {
         } else {
             parse_decimal(body)?
         };
+        // The digit limit is on the value too, not only on what was written: an exponent
+        // (`2e30`), many decimals (a denominator of 10^30) or a mixed number can make more
+        // digits than the text has, and the value printed (`Q`'s `Display`) must read back.
+        let fits = |v: i128| v.unsigned_abs() < 10u128.pow(MAX_DIGITS as u32);
+        if !fits(n.value.numer()) || !fits(n.value.denom()) {
+            return Err(NumberError::TooLarge);
+        }
         Ok(if neg { n.negated() } else { n })
     }
 
@@ -688,6 +695,21 @@ mod tests {
         assert_eq!(Number::from_f64(f64::INFINITY), Err(NumberError::NotFinite));
         assert_eq!(Number::from_f64(1e40), Err(NumberError::TooLarge));
         assert!(Number::parse("1e99999").is_err());
+        // No value with more digits than may be written (found by fuzzing: each printed as a
+        // fraction that did not read back).
+        assert_eq!(Number::parse("2e30"), Err(NumberError::TooLarge));
+        assert_eq!(Number::parse("0,5e31"), Err(NumberError::TooLarge));
+        assert_eq!(
+            Number::parse("0,000444444444444444440008974577"),
+            Err(NumberError::TooLarge)
+        );
+        let most = "9".repeat(MAX_DIGITS);
+        assert_eq!(Number::parse(&format!("{most} 1/7")), Err(NumberError::TooLarge));
+        assert!(Number::parse(&format!("-{most}")).is_ok());
+        assert_eq!(
+            Number::parse("9e29").unwrap().value.to_string(),
+            format!("9{}", "0".repeat(29))
+        );
         assert!(Number::parse("-").is_err());
         assert!(Number::parse("1.2.3").is_err());
     }
