@@ -17,7 +17,13 @@
 //!
 //! `cargo run --release -p practica --example crash_load -- --url http://127.0.0.1:8080 --token T
 //!  --out acks.jsonl [--rate 200] [--students 100] [--seconds 20] [--settle 30] [--abandon 0.2]
-//!  [--run ID] [--seed N]`
+//!  [--run ID] [--seed N] [--timeout 10] [--tries tries.jsonl]`
+//!
+//! `--tries` (the dependency-fault test, `scripts/fault-test.sh`) writes one JSON line per
+//! request: `atMs` (when it was sent, ms since the epoch), `ms` (how long it took), `status` (or
+//! null), `error` (`connect`, `timeout`, `other`, or null), and for a non-201 whether its body is
+//! the service's JSON error (`errorBody`: `statusCode` equal to the status, `code`, `message`,
+//! `traceId`) and carries `Retry-After` (`retryAfter`); `crash_verify --tries` judges them.
 //!
 //! Each key's body names the key as its `exerciseId` (an id no exercise has, so the client's
 //! expected answer is used), so rows can be told apart per key without the idempotency table.
@@ -43,6 +49,7 @@ struct Args {
     run: String,
     seed: u64,
     timeout: f64,
+    tries: Option<String>,
 }
 
 fn parse_args() -> Args {
@@ -58,6 +65,7 @@ fn parse_args() -> Args {
         run: format!("r{}", std::process::id()),
         seed: 1,
         timeout: 10.0,
+        tries: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -74,6 +82,7 @@ fn parse_args() -> Args {
             "--run" => a.run = value,
             "--seed" => a.seed = value.parse().expect("--seed"),
             "--timeout" => a.timeout = value.parse().expect("--timeout"),
+            "--tries" => a.tries = Some(value),
             _ => panic!("unknown flag {flag}"),
         }
     }
@@ -148,13 +157,47 @@ struct Shared {
     stats: Stats,
     outages: Mutex<Outages>,
     records: mpsc::UnboundedSender<Value>,
+    /// One line per request, with `--tries`.
+    tries: Option<mpsc::UnboundedSender<Value>>,
     ticks: tokio::sync::Mutex<mpsc::Receiver<()>>,
     give_up_at: Instant,
 }
 
 impl Shared {
     async fn try_once(&self, key: &str, body: &Value) -> Outcome {
+        let at_ms = epoch_ms();
+        let started = Instant::now();
+        let (outcome, status, error, error_body, retry_after) = self.try_once_inner(key, body).await;
+        if let Some(tries) = &self.tries {
+            let _ = tries.send(json!({
+                "atMs": at_ms,
+                "ms": started.elapsed().as_secs_f64() * 1000.0,
+                "status": status,
+                "error": error,
+                "errorBody": error_body,
+                "retryAfter": retry_after,
+            }));
+        }
+        outcome
+    }
+
+    /// The outcome, and for `--tries`: the status, the kind of client error, whether a non-201
+    /// body is the JSON error shape, whether it had `Retry-After`.
+    async fn try_once_inner(
+        &self,
+        key: &str,
+        body: &Value,
+    ) -> (Outcome, Option<u16>, Option<&'static str>, Option<bool>, Option<bool>) {
         self.stats.tries.fetch_add(1, Ordering::Relaxed);
+        let kind = |e: &reqwest::Error| {
+            Some(if e.is_timeout() {
+                "timeout"
+            } else if e.is_connect() {
+                "connect"
+            } else {
+                "other"
+            })
+        };
         let sent = self
             .client
             .post(format!("{}/attempts", self.args.url))
@@ -165,14 +208,16 @@ impl Shared {
             .await;
         let resp = match sent {
             Ok(resp) => resp,
-            Err(e) => return self.failed(&e),
+            Err(e) => return (self.failed(&e), None, kind(&e), None, None),
         };
         let status = resp.status().as_u16();
+        let retry_after = (status != 201).then(|| resp.headers().contains_key("retry-after"));
         let text = match resp.text().await {
             Ok(text) => text,
-            Err(e) => return self.failed(&e),
+            Err(e) => return (self.failed(&e), Some(status), kind(&e), None, retry_after),
         };
-        match status {
+        let error_body = (status != 201).then(|| is_error_body(&text, status));
+        let outcome = match status {
             201 => match serde_json::from_str::<Value>(&text)
                 .ok()
                 .and_then(|v| v["attemptId"].as_str().map(str::to_string))
@@ -189,7 +234,8 @@ impl Shared {
                 }
             }
             _ => Outcome::Rejected(status, text),
-        }
+        };
+        (outcome, Some(status), None, error_body, retry_after)
     }
 
     fn failed(&self, e: &reqwest::Error) -> Outcome {
@@ -289,6 +335,36 @@ impl Shared {
     }
 }
 
+fn epoch_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+/// Whether `text` is the service's error body for `status`: JSON with `statusCode` equal to it
+/// and non-empty `code`, a `message` and a non-empty `traceId`.
+fn is_error_body(text: &str, status: u16) -> bool {
+    let Ok(v) = serde_json::from_str::<Value>(text) else {
+        return false;
+    };
+    let nonempty = |k: &str| v[k].as_str().is_some_and(|s| !s.is_empty());
+    v["statusCode"].as_u64() == Some(u64::from(status))
+        && nonempty("code")
+        && v["message"].is_string()
+        && nonempty("traceId")
+}
+
+/// Writes the lines of `rx` to `path`, one JSON value per line.
+fn write_lines(path: String, mut rx: mpsc::UnboundedReceiver<Value>) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_blocking(move || {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap_or_else(|e| panic!("{path}: {e}")));
+        while let Some(r) = rx.blocking_recv() {
+            writeln!(out, "{r}").expect("write");
+        }
+        out.flush().expect("write");
+    })
+}
+
 #[tokio::main]
 async fn main() {
     let args = parse_args();
@@ -301,21 +377,22 @@ async fn main() {
         .unwrap();
     let started = Instant::now();
     let (tick_tx, tick_rx) = mpsc::channel::<()>(4);
-    let (rec_tx, mut rec_rx) = mpsc::unbounded_channel::<Value>();
-    let out_path = args.out.clone();
-    let writer = tokio::task::spawn_blocking(move || {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&out_path).expect("--out"));
-        while let Some(r) = rec_rx.blocking_recv() {
-            writeln!(out, "{r}").expect("write --out");
+    let (rec_tx, rec_rx) = mpsc::unbounded_channel::<Value>();
+    let writer = write_lines(args.out.clone(), rec_rx);
+    let (tries_tx, tries_writer) = match &args.tries {
+        Some(path) => {
+            let (tx, rx) = mpsc::unbounded_channel::<Value>();
+            (Some(tx), Some(write_lines(path.clone(), rx)))
         }
-        out.flush().expect("write --out");
-    });
+        None => (None, None),
+    };
     let shared = Arc::new(Shared {
         give_up_at: started + Duration::from_secs_f64(args.seconds + args.settle),
         client,
         stats: Stats::default(),
         outages: Mutex::new(Outages::default()),
         records: rec_tx,
+        tries: tries_tx,
         ticks: tokio::sync::Mutex::new(tick_rx),
         args,
     });
@@ -348,10 +425,15 @@ async fn main() {
         stats,
         outages,
         records,
+        tries,
         ..
     } = shared;
     drop(records);
+    drop(tries);
     writer.await.unwrap();
+    if let Some(w) = tries_writer {
+        w.await.unwrap();
+    }
     let outages = outages.into_inner().unwrap();
     let unresolved = outages.down_since.map(|t| t.elapsed().as_millis());
     let get = |c: &AtomicU64| c.load(Ordering::Relaxed);

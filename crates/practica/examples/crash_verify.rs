@@ -22,6 +22,14 @@
 //!  --nats-url nats://127.0.0.1:4222 --stream S --subject-prefix P [--drain-secs 60]
 //!  [--label sqlite] [--extra "name=value"]... [--delete-stream]`
 //!
+//! `--tries tries.jsonl --outage FROM_MS:TO_MS --outage-kind database|events [--hang-ms 12000]`
+//! (the dependency-fault test, `scripts/fault-test.sh`) also judges every request `crash_load
+//! --tries` recorded, against the outage of a dependency from FROM_MS to TO_MS (ms since the
+//! epoch). `database`: a request may fail only as 503 with the JSON error body and `Retry-After`,
+//! some must (the fault bit), none may hang past `--hang-ms` or go unanswered, and the first 201
+//! after the database came back is timed. `events` (the event sink down): every request is a
+//! 201 within `--hang-ms`.
+//!
 //! `--probe` (no `--acks`), with the server dead after a kill: prints how many of the outbox's
 //! unpublished events are on the stream already (the relay died between publishing and
 //! marking; they will be published again, and JetStream must drop the copies).
@@ -55,6 +63,10 @@ struct Args {
     extras: Vec<(String, String)>,
     delete_stream: bool,
     probe: bool,
+    tries: Option<String>,
+    outage: Option<(f64, f64)>,
+    outage_kind: String,
+    hang_ms: f64,
 }
 
 fn parse_args() -> Args {
@@ -69,6 +81,10 @@ fn parse_args() -> Args {
         extras: Vec::new(),
         delete_stream: false,
         probe: false,
+        tries: None,
+        outage: None,
+        outage_kind: String::new(),
+        hang_ms: 12_000.0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -86,6 +102,13 @@ fn parse_args() -> Args {
             "--subject-prefix" => a.subject_prefix = value,
             "--drain-secs" => a.drain_secs = value.parse().expect("--drain-secs"),
             "--label" => a.label = value,
+            "--tries" => a.tries = Some(value),
+            "--outage" => {
+                let (from, to) = value.split_once(':').expect("--outage FROM_MS:TO_MS");
+                a.outage = Some((from.parse().expect("--outage"), to.parse().expect("--outage")));
+            }
+            "--outage-kind" => a.outage_kind = value,
+            "--hang-ms" => a.hang_ms = value.parse().expect("--hang-ms"),
             "--extra" => {
                 let (k, v) = value.split_once('=').expect("--extra name=value");
                 a.extras.push((k.to_string(), v.to_string()));
@@ -99,6 +122,10 @@ fn parse_args() -> Args {
             && !a.stream.is_empty()
             && !a.subject_prefix.is_empty(),
         "--database-url, --acks, --stream and --subject-prefix are required"
+    );
+    assert!(
+        a.tries.is_none() || (a.outage.is_some() && matches!(a.outage_kind.as_str(), "database" | "events")),
+        "--tries needs --outage FROM_MS:TO_MS and --outage-kind database|events"
     );
     if a.label.is_empty() {
         a.label = if is_postgres(&a.database_url) {
@@ -720,6 +747,10 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     );
     examples("mastery mismatches", &mismatched);
 
+    if let Some(path) = &args.tries {
+        judge_tries(args, path, &mut t)?;
+    }
+
     let verdict = if t.failed { "FAIL" } else { "PASS" };
     t.print(&format!("crash test, {}: {verdict}", args.label));
     println!(
@@ -738,6 +769,122 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
         mismatched.len() + history_bad,
     );
     Ok(!t.failed)
+}
+
+/// One request as `crash_load --tries` recorded it.
+struct Try {
+    at: f64,
+    ms: f64,
+    status: Option<u64>,
+    error_body: bool,
+    retry_after: bool,
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// p50 / p99 / max of the requests' times, in ms.
+fn latencies(tries: &[&Try]) -> String {
+    let mut ms: Vec<f64> = tries.iter().map(|t| t.ms).collect();
+    ms.sort_by(f64::total_cmp);
+    format!(
+        "{:.1} / {:.1} / {:.1}",
+        percentile(&ms, 0.5),
+        percentile(&ms, 0.99),
+        ms.last().copied().unwrap_or(0.0)
+    )
+}
+
+/// `--tries`: every request of the run against the outage's claims (see the module's doc).
+fn judge_tries(args: &Args, path: &str, t: &mut Table) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+    let mut tries = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line).with_context(|| format!("{path}:{}", i + 1))?;
+        tries.push(Try {
+            at: v["atMs"].as_f64().unwrap_or_default(),
+            ms: v["ms"].as_f64().unwrap_or_default(),
+            status: v["status"].as_u64(),
+            error_body: v["errorBody"].as_bool().unwrap_or(false),
+            retry_after: v["retryAfter"].as_bool().unwrap_or(false),
+        });
+    }
+    let (from, to) = args.outage.expect("checked with the arguments");
+    let during: Vec<&Try> = tries.iter().filter(|r| r.at >= from && r.at < to).collect();
+    let outside: Vec<&Try> = tries.iter().filter(|r| r.at < from || r.at >= to).collect();
+    let status_is = |r: &Try, s: u64| r.status == Some(s);
+    let other = |r: &Try| r.status.is_some_and(|s| s != 201 && s != 503);
+    t.info("outage (s)", format!("{:.1}", (to - from) / 1000.0));
+    t.info("requests", tries.len());
+    t.info("  sent during the outage", during.len());
+    t.info(
+        "    answered 201 / 503 / other / none",
+        format!(
+            "{} / {} / {} / {}",
+            during.iter().filter(|r| status_is(r, 201)).count(),
+            during.iter().filter(|r| status_is(r, 503)).count(),
+            during.iter().filter(|r| other(r)).count(),
+            during.iter().filter(|r| r.status.is_none()).count()
+        ),
+    );
+    t.info("  ms p50 / p99 / max, sent outside the outage", latencies(&outside));
+    t.info("  ms p50 / p99 / max, sent during it", latencies(&during));
+    t.zero(
+        &format!("requests longer than {} ms (a hang)", args.hang_ms),
+        tries.iter().filter(|r| r.ms > args.hang_ms).count(),
+    );
+    t.zero(
+        "requests with no answer (connection error, client timeout)",
+        tries.iter().filter(|r| r.status.is_none()).count(),
+    );
+    if args.outage_kind == "events" {
+        t.zero(
+            "requests not answered 201 (the sink is down, attempts are still taken)",
+            tries.iter().filter(|r| r.status.is_some_and(|s| s != 201)).count(),
+        );
+        return Ok(());
+    }
+    let unavailable: Vec<&Try> = tries.iter().filter(|r| status_is(r, 503)).collect();
+    t.zero(
+        "answers other than 201 and 503",
+        tries.iter().filter(|r| other(r)).count(),
+    );
+    t.zero(
+        "503s without the JSON error body",
+        unavailable.iter().filter(|r| !r.error_body).count(),
+    );
+    t.zero(
+        "503s without Retry-After",
+        unavailable.iter().filter(|r| !r.retry_after).count(),
+    );
+    t.zero(
+        "outage without a single 503 (the fault did not bite)",
+        usize::from(unavailable.is_empty()),
+    );
+    let end = |r: &Try| r.at + r.ms;
+    let first_201 = tries
+        .iter()
+        .filter(|r| status_is(r, 201) && end(r) >= to)
+        .map(end)
+        .min_by(f64::total_cmp);
+    match first_201 {
+        Some(e) => t.info("database back -> first 201 (ms)", format!("{:.0}", e - to)),
+        None => t.zero("database back, and no 201 after it", 1),
+    }
+    let late: Vec<f64> = unavailable
+        .iter()
+        .filter(|r| end(r) >= to)
+        .map(|r| end(r) - to)
+        .collect();
+    t.info(
+        "503s answered after the database was back (the last, ms after)",
+        format!("{} ({:.0})", late.len(), late.iter().copied().fold(0.0, f64::max)),
+    );
+    Ok(())
 }
 
 /// `--probe`, run with the server dead: how many events the outbox still holds as unpublished

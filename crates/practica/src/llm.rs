@@ -137,17 +137,26 @@ pub enum LlmError {
     Transport(String),
     #[error("the AI provider's reply is unusable: {0}")]
     Malformed(String),
+    /// A 2xx whose body is no chat completion at all (not JSON, an HTML page, no choices): the
+    /// provider or a proxy before it is broken, not the model's answer, so worth retrying.
+    #[error("the AI provider's reply is not a chat completion: {0}")]
+    NotACompletion(String),
     #[error("invalid AI provider configuration: {0}")]
     InvalidConfig(String),
 }
 
 impl LlmError {
     /// Whether the same request may succeed later: timeouts, rate limiting, server errors,
-    /// transport errors and a spent budget (it refills the next day). A client error, an
-    /// unusable reply or a bad configuration will not.
+    /// transport errors, a reply that is no chat completion, and a spent budget (it refills the
+    /// next day). A client error, the model's unusable reply (a refusal, no content) or a bad
+    /// configuration will not.
     pub fn retryable(&self) -> bool {
         match self {
-            LlmError::BudgetSpent | LlmError::Timeout | LlmError::RateLimited { .. } | LlmError::Transport(_) => true,
+            LlmError::BudgetSpent
+            | LlmError::Timeout
+            | LlmError::RateLimited { .. }
+            | LlmError::Transport(_)
+            | LlmError::NotACompletion(_) => true,
             LlmError::Status { status, .. } => retryable_status(*status),
             LlmError::Malformed(_) | LlmError::InvalidConfig(_) => false,
         }
@@ -708,6 +717,7 @@ fn record_outcome(attempt: &Attempt) {
             LlmError::Status { .. } => "client_error",
             LlmError::Transport(_) => "transport",
             LlmError::Malformed(_) => "malformed",
+            LlmError::NotACompletion(_) => "not_a_completion",
             LlmError::BudgetSpent => "budget_spent",
             LlmError::InvalidConfig(_) => "invalid_config",
         },
@@ -1156,14 +1166,16 @@ struct Usage {
 
 /// A chat completion's first choice. Missing usage gives zero counts (estimated by the caller).
 fn parse_completion(bytes: &[u8], configured_model: &str) -> Result<ChatReply, LlmError> {
-    let completion: Completion =
-        serde_json::from_slice(bytes).map_err(|e| LlmError::Malformed(format!("not a chat completion: {e}")))?;
+    let completion: Completion = serde_json::from_slice(bytes)
+        .map_err(|e| LlmError::NotACompletion(truncate_chars(&e.to_string(), 200).into()))?;
     let choice = completion
         .choices
         .into_iter()
         .next()
-        .ok_or_else(|| LlmError::Malformed("no choices".into()))?;
-    let message = choice.message.ok_or_else(|| LlmError::Malformed("no message".into()))?;
+        .ok_or_else(|| LlmError::NotACompletion("no choices".into()))?;
+    let message = choice
+        .message
+        .ok_or_else(|| LlmError::NotACompletion("no message".into()))?;
     if let Some(refusal) = message.refusal.filter(|r| !r.trim().is_empty()) {
         return Err(LlmError::Malformed(format!(
             "the model refused: {}",
@@ -1304,14 +1316,11 @@ mod tests {
         assert_eq!((reply.prompt_tokens, reply.completion_tokens), (7, 3));
         let refusal = br#"{"choices":[{"message":{"content":null,"refusal":"no"}}]}"#;
         assert!(matches!(parse_completion(refusal, "cfg"), Err(LlmError::Malformed(m)) if m.contains("refused")));
-        assert!(matches!(
-            parse_completion(b"<html>", "cfg"),
-            Err(LlmError::Malformed(_))
-        ));
-        assert!(matches!(
-            parse_completion(br#"{"choices":[]}"#, "cfg"),
-            Err(LlmError::Malformed(_))
-        ));
+        // Not the model's answer but a broken provider (or proxy): worth retrying later.
+        for garbage in [&b"<html>"[..], br#"{"choices":[]}"#, br#"{"unexpected":true}"#] {
+            let e = parse_completion(garbage, "cfg").unwrap_err();
+            assert!(matches!(e, LlmError::NotACompletion(_)) && e.retryable(), "{e:?}");
+        }
     }
 
     /// The events of `body` fed in pieces of `split` bytes (0: all at once).

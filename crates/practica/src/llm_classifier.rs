@@ -299,6 +299,7 @@ fn provider_reason(e: &LlmError) -> String {
         LlmError::Status { status, .. } => format!("AI provider answered HTTP {status}"),
         LlmError::Transport(m) => format!("AI provider unreachable: {}", truncate_chars(m, 200)),
         LlmError::Malformed(m) => format!("AI provider reply unusable: {}", truncate_chars(m, 200)),
+        LlmError::NotACompletion(m) => format!("AI provider reply not a chat completion: {}", truncate_chars(m, 200)),
         LlmError::InvalidConfig(m) => format!("AI provider misconfigured: {}", truncate_chars(m, 200)),
     }
 }

@@ -506,6 +506,14 @@ async fn operations_endpoints() {
         .await
         .unwrap();
     assert_eq!(ready["status"], "ready");
+    assert_eq!(
+        (&ready["events"], &ready["eventsConnected"]),
+        (&json!("embedded"), &json!(true))
+    );
+    assert!(
+        ready["outbox"]["unpublished"].is_u64() && ready["outbox"]["oldestSeconds"].is_number(),
+        "{ready}"
+    );
     app.post("/attempts", &token, &spec_example("stu_o")).await;
     let metrics = app
         .http

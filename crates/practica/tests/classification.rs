@@ -8,23 +8,9 @@ mod common;
 use std::time::Duration;
 
 use common::fake_llm::{self, Behaviour};
-use common::{TestApp, await_classified, backends};
+use common::{TestApp, await_classified, backends, unexplained};
 use practica::storage::Role;
 use serde_json::{Value, json};
-
-/// A wrong answer no procedure of the engine explains (53 − 26 answered 91, no steps).
-fn unexplained(student: &str) -> Value {
-    json!({
-        "studentId": student,
-        "topicCode": "T-SUB-BORROW",
-        "courseId": "crs_1",
-        "rawSteps": [],
-        "expectedAnswer": 27,
-        "studentAnswer": 91,
-        "minuend": 53,
-        "subtrahend": 26
-    })
-}
 
 #[tokio::test]
 async fn without_an_llm_the_attempt_ends_classified_with_the_reason() {

@@ -92,6 +92,17 @@ async fn writer(groups: std::sync::Arc<impl Groups>, rx: std::sync::Arc<tokio::s
                     let _ = job.reply.send(Ok(result));
                 }
             }
+            // The database is unreachable: writing the attempts one by one would make each
+            // wait out the pool's acquire timeout in turn. They all fail now, as unavailable.
+            Err(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, attempts = group.len(), "group commit failed: the database is unavailable");
+                let reason = e.to_string();
+                let mut first = Some(e);
+                for job in group {
+                    let error = first.take().unwrap_or_else(|| unavailable_again(&reason));
+                    let _ = job.reply.send(Err(error));
+                }
+            }
             Err(e) => {
                 tracing::warn!(error = %e, attempts = group.len(), "group commit failed; writing one by one");
                 for job in group {
@@ -104,6 +115,15 @@ async fn writer(groups: std::sync::Arc<impl Groups>, rx: std::sync::Arc<tokio::s
             }
         }
     }
+}
+
+/// The same unavailability for the other attempts of a failed group (sqlx errors are not
+/// `Clone`): an I/O error naming the first one's cause, which maps to 503 as that one does.
+fn unavailable_again(reason: &str) -> StoreError {
+    StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::NotConnected,
+        reason.to_string(),
+    )))
 }
 
 /// The mastery key of an update.

@@ -21,6 +21,9 @@ pub(super) const OUTBOX_LOCK_SPACE: i32 = 0x6f75_7462;
 /// The one-key advisory lock the leading outbox relay holds ("practica" in ASCII).
 const RELAY_LOCK: i64 = 0x7072_6163_7469_6361;
 
+/// The longest a query waits for a connection (pooled or new) before failing as unavailable.
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct PgStore {
     pub(super) pool: PgPool,
     /// Attempts go to one writer task that commits them in groups (see `group_commit`).
@@ -47,7 +50,17 @@ impl PgStore {
     /// Connects to the database at `url` and migrates it. Several processes may start at once:
     /// the migrator holds an advisory lock while it runs.
     pub async fn connect(url: &str) -> Result<PgStore> {
-        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            // sqlx waits 30 s by default for a connection; with the database down that is a
+            // request hanging for 30 s. Past this, the request fails with 503 and the client
+            // retries; the pool keeps reconnecting on its own (each acquire tries again, and
+            // a pooled connection is tested before it is lent, so none broken by a restart is
+            // handed out).
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(true)
+            .connect(url)
+            .await?;
         MIGRATOR.run(&pool).await?;
         Ok(PgStore {
             writer: super::group_commit::spawn(super::postgres_writer::PgGroups(pool.clone()), 4),

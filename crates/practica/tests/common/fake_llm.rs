@@ -65,6 +65,9 @@ pub enum Behaviour {
     /// piece, `gap` between two of them, as `text/event-stream`, whatever the request: for
     /// events split across network chunks, comments, CRLF…
     RawSse { pieces: Vec<Vec<u8>>, gap: Duration },
+    /// Always this body with this content type and status 200, whatever the request: what a
+    /// proxy's HTML page or a wrong endpoint gives (not a chat completion).
+    Raw { content_type: &'static str, body: String },
     /// One behaviour per request, in order (both routes count); the last one repeats. E.g.
     /// `Sequence(vec![Status(429), Status(500), Stream {..}])`.
     Sequence(Vec<Behaviour>),
@@ -179,6 +182,7 @@ async fn complete(State(fake): State<Fake>, Json(body): Json<Value>) -> Response
             completion(&content.to_string())
         }
         Behaviour::Content(content) => completion(&content),
+        Behaviour::Raw { content_type, body } => ([("content-type", content_type)], body).into_response(),
         Behaviour::Stream { chunks, gap } => {
             if body["stream"] != json!(true) {
                 return completion(&chunks.concat());

@@ -196,6 +196,21 @@ pub async fn await_classified(app: &TestApp, id: &str, token: &str, within: Dura
     }
 }
 
+/// A wrong answer no procedure of the engine explains (53 − 26 answered 91, no steps): the
+/// attempt is PENDING with a classification job (which asks the LLM when one is configured).
+pub fn unexplained(student: &str) -> Value {
+    serde_json::json!({
+        "studentId": student,
+        "topicCode": "T-SUB-BORROW",
+        "courseId": "crs_1",
+        "rawSteps": [],
+        "expectedAnswer": 27,
+        "studentAnswer": 91,
+        "minuend": 53,
+        "subtrahend": 26
+    })
+}
+
 /// The spec's example body, for a given student.
 pub fn spec_example(student: &str) -> Value {
     serde_json::json!({
