@@ -225,9 +225,13 @@ impl fmt::Display for Q {
             }
             scale += 1;
         }
+        // As a decimal only within the digits the reader takes back (`Number::parse`): a
+        // 31-digit decimal is refused there, while the same value as a fraction (each side at
+        // most 30 digits) reads back.
         if d == 1
             && scale <= 12
             && let Some(m) = self.shift10(scale as i32).and_then(|v| v.to_integer())
+            && m.unsigned_abs() < 10u128.pow(MAX_DIGITS as u32)
         {
             {
                 let neg = m < 0;
@@ -720,5 +724,9 @@ mod tests {
         assert_eq!(q(-1, 20).to_string(), "-0.05");
         assert_eq!(q(8, 15).to_string(), "8/15");
         assert_eq!(Q::int(-27).to_string(), "-27");
+        // More digits than the reader takes as a decimal: a fraction (found by fuzzing).
+        let n = Number::parse("0444444444444444444444444442222/4").unwrap();
+        assert_eq!(n.value.to_string(), "222222222222222222222222221111/2");
+        assert_eq!(Number::parse(&n.value.to_string()).unwrap(), n);
     }
 }
