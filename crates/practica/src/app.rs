@@ -121,7 +121,13 @@ impl App {
         );
         let (nats, sink) = match &config.nats_url {
             Some(url) => {
-                let (client, js) = events::connect_nats(url, &config.nats_stream, &config.nats_subject_prefix).await?;
+                let (client, js) = events::connect_nats(
+                    url,
+                    config.nats_credentials_file.as_deref(),
+                    &config.nats_stream,
+                    &config.nats_subject_prefix,
+                )
+                .await?;
                 let sink = Sink::Nats {
                     js: Box::new(js),
                     subject_prefix: config.nats_subject_prefix.clone(),

@@ -17,8 +17,13 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL instead of the embedded SQLite file.
     pub database_url: Option<String>,
-    /// `nats://…` to publish events to NATS JetStream instead of in-process subscribers.
+    /// `nats://…` to publish events to NATS JetStream instead of in-process subscribers: one
+    /// server, or a cluster's seeds separated by commas. `nats://user:password@…` or
+    /// `nats://token@…` authenticates (percent-encoded).
     pub nats_url: Option<String>,
+    /// A NATS credentials file (`.creds`: the user's JWT and NKey seed, NATS's decentralised
+    /// auth) to authenticate with.
+    pub nats_credentials_file: Option<PathBuf>,
     /// JetStream stream the events go to (created if missing).
     pub nats_stream: String,
     /// Events are published on `<prefix>.<event type>`; the stream takes `<prefix>.>`. Streams
@@ -136,6 +141,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             nats_url: None,
+            nats_credentials_file: None,
             nats_stream: "PRACTICA_EVENTS".to_string(),
             nats_subject_prefix: crate::events::SUBJECT_PREFIX.to_string(),
             sqs_queue_url: None,

@@ -75,14 +75,29 @@ pub async fn connect_sqs(queue_url: &str, _endpoint_url: Option<&str>) -> anyhow
 /// server (a test, another deployment) needs its own prefix.
 pub async fn connect_nats(
     url: &str,
+    credentials_file: Option<&std::path::Path>,
     stream: &str,
     subject_prefix: &str,
 ) -> anyhow::Result<(async_nats::Client, jetstream::Context)> {
-    let client = async_nats::ConnectOptions::new()
-        .connection_timeout(Duration::from_secs(5))
-        .connect(url)
+    let servers = nats_servers(url)?;
+    // Shown in errors and logs without the credentials the URL may hold.
+    let shown = servers
+        .iter()
+        .map(|s| format!("{}:{}", s.host(), s.port()))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut options =
+        nats_url_auth(async_nats::ConnectOptions::new(), &servers)?.connection_timeout(Duration::from_secs(5));
+    if let Some(path) = credentials_file {
+        options = options
+            .credentials_file(path)
+            .await
+            .map_err(|e| anyhow::anyhow!("NATS credentials file {}: {e}", path.display()))?;
+    }
+    let client = options
+        .connect(servers)
         .await
-        .map_err(|e| anyhow::anyhow!("NATS at {url}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("NATS at {shown}: {e}"))?;
     let js = jetstream::new(client.clone());
     let subjects = format!("{subject_prefix}.>");
     let existing = js
@@ -102,6 +117,45 @@ pub async fn connect_nats(
         "JetStream stream {stream} takes {taken:?}, not {subjects}: change nats_subject_prefix or the stream"
     );
     Ok((client, js))
+}
+
+/// The servers of `nats_url`: one URL, or a cluster's seeds separated by commas (the client
+/// learns the other members from the servers themselves).
+fn nats_servers(url: &str) -> anyhow::Result<Vec<async_nats::ServerAddr>> {
+    let servers = url
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<async_nats::ServerAddr>()
+                .map_err(|e| anyhow::anyhow!("nats_url: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    anyhow::ensure!(!servers.is_empty(), "nats_url names no server");
+    Ok(servers)
+}
+
+/// Credentials written in the URL: async-nats parses `user:password@` and `token@` but never
+/// sends them, so they become connect options here (from the first server that has any; a
+/// cluster's members share one account).
+fn nats_url_auth(
+    options: async_nats::ConnectOptions,
+    servers: &[async_nats::ServerAddr],
+) -> anyhow::Result<async_nats::ConnectOptions> {
+    let decode = |part: &str| {
+        percent_encoding::percent_decode_str(part)
+            .decode_utf8()
+            .map(|s| s.into_owned())
+            .map_err(|_| anyhow::anyhow!("nats_url: the credentials are not UTF-8 once decoded"))
+    };
+    let Some(server) = servers.iter().find(|s| s.has_user_pass()) else {
+        return Ok(options);
+    };
+    Ok(match (server.username(), server.password()) {
+        (Some(user), Some(password)) => options.user_and_password(decode(user)?, decode(password)?),
+        (Some(token), None) => options.token(decode(token)?),
+        _ => options,
+    })
 }
 
 impl Sink {

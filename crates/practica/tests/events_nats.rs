@@ -115,9 +115,9 @@ async fn kill_and_restart(backend: Backend, url: String, stream: String, prefix:
         .await,
     );
     let store = app.state.store.clone();
-    let (_client, js) = events::connect_nats(&url, &stream, &prefix).await.unwrap();
+    let (_client, js) = events::connect_nats(&url, None, &stream, &prefix).await.unwrap();
     // The stream exists now, on its subjects: another prefix is refused, not silently unheard.
-    let mismatch = events::connect_nats(&url, &stream, "practica.elsewhere").await;
+    let mismatch = events::connect_nats(&url, None, &stream, "practica.elsewhere").await;
     assert!(mismatch.is_err_and(|e| e.to_string().contains("nats_subject_prefix")));
     let sink = Sink::Nats {
         js: Box::new(js.clone()),
@@ -337,4 +337,124 @@ async fn one_relay_leads_per_postgres_database() {
     assert!(rx.is_empty());
     stop_tx.send(true).unwrap();
     relay.await.unwrap();
+}
+
+/// A private `nats-server` (with JetStream) started with `args` on a free port, killed on drop.
+struct PrivateNats {
+    child: std::process::Child,
+    port: u16,
+    store: std::path::PathBuf,
+}
+
+impl Drop for PrivateNats {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.store);
+    }
+}
+
+fn private_nats(args: &[&str]) -> Option<PrivateNats> {
+    let binary = [
+        "/usr/sbin/nats-server",
+        "/usr/local/bin/nats-server",
+        "/usr/bin/nats-server",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).exists());
+    let Some(binary) = binary else {
+        eprintln!("no nats-server binary: NATS authentication test skipped");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let store = common::temp_dir();
+    let child = std::process::Command::new(binary)
+        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+        .arg(&store)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let nats = PrivateNats { child, port, store };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(nats);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nats-server did not listen on {port}");
+}
+
+/// Credentials in `nats_url` reach the server (async-nats parses them but does not send them on
+/// its own), wrong ones are refused, and a list of servers is accepted.
+#[tokio::test]
+async fn nats_url_credentials_authenticate() {
+    let Some(nats) = private_nats(&["--user", "practica", "--pass", "s3cr%t"]) else {
+        return;
+    };
+    let port = nats.port;
+    let (client, _js) = events::connect_nats(
+        &format!("nats://practica:s3cr%25t@127.0.0.1:{port}"),
+        None,
+        "AUTH_TEST",
+        "auth.test",
+    )
+    .await
+    .expect("user and password from the URL");
+    assert_eq!(client.connection_state(), async_nats::connection::State::Connected);
+    let refused = events::connect_nats(
+        &format!("nats://practica:wrong@127.0.0.1:{port}"),
+        None,
+        "AUTH_TEST",
+        "auth.test",
+    )
+    .await;
+    assert!(refused.is_err(), "a wrong password must not connect");
+    let anonymous = events::connect_nats(&format!("nats://127.0.0.1:{port}"), None, "AUTH_TEST", "auth.test").await;
+    assert!(anonymous.is_err(), "no credentials must not connect");
+    // A cluster's seeds: the first is down, the client goes on to the next.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    events::connect_nats(
+        &format!("nats://practica:s3cr%25t@127.0.0.1:{dead}, nats://practica:s3cr%25t@127.0.0.1:{port}"),
+        None,
+        "AUTH_TEST",
+        "auth.test",
+    )
+    .await
+    .expect("a list of servers");
+
+    let Some(nats) = private_nats(&["--auth", "t0ken"]) else {
+        return;
+    };
+    let port = nats.port;
+    events::connect_nats(
+        &format!("nats://t0ken@127.0.0.1:{port}"),
+        None,
+        "AUTH_TEST",
+        "auth.test",
+    )
+    .await
+    .expect("a token from the URL");
+    let bad = events::connect_nats(
+        &format!("nats://other@127.0.0.1:{port}"),
+        None,
+        "AUTH_TEST",
+        "auth.test",
+    )
+    .await;
+    assert!(bad.is_err(), "a wrong token must not connect");
+    assert!(
+        events::connect_nats(" , ", None, "AUTH_TEST", "auth.test")
+            .await
+            .is_err()
+    );
 }
