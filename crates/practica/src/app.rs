@@ -105,7 +105,7 @@ impl App {
         crate::install_tls_provider();
         std::fs::create_dir_all(&config.data_dir)?;
         let store = storage::open(&config.database()).await?;
-        let secret = auth::load_or_create_secret(&config.data_dir)?;
+        let secret = auth::load_secret(&config)?;
         let catalog = Arc::new(Catalog::load(store.as_ref()).await?);
         let auth = Arc::new(Authenticator::new(
             secret.clone(),

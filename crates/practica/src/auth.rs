@@ -97,23 +97,57 @@ pub struct Authenticator {
 const ROLE_TTL: Duration = Duration::from_secs(5);
 const ROLE_CACHE_MAX: usize = 50_000;
 
-/// The HS256 secret kept in the data dir, created on first use (readable by the owner only).
+/// The HS256 secret of the deployment: `jwt_secret_file` when set (a secret shared by every
+/// process; never created), else the data dir's, created on first use.
+pub fn load_secret(config: &crate::config::Config) -> anyhow::Result<Vec<u8>> {
+    match &config.jwt_secret_file {
+        Some(path) => {
+            read_secret(path)?.ok_or_else(|| anyhow::anyhow!("jwt_secret_file {}: no such file", path.display()))
+        }
+        None => load_or_create_secret(&config.data_dir),
+    }
+}
+
+/// The secret kept in the data dir, created on first use (readable by the owner only).
 pub fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     let path = data_dir.join(SECRET_FILE);
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        let secret = hex::decode(text.trim())?;
-        anyhow::ensure!(
-            secret.len() >= 32,
-            "{} holds a secret shorter than 32 bytes",
-            path.display()
-        );
+    if let Some(secret) = read_secret(&path)? {
         return Ok(secret);
     }
     std::fs::create_dir_all(data_dir)?;
     let mut secret = vec![0u8; 32];
     rand::rng().fill_bytes(&mut secret);
-    write_private(&path, &hex::encode(&secret))?;
-    Ok(secret)
+    // Written whole under another name, then linked into place: a process starting at the same
+    // moment never reads a half-written file, and the one that loses the race takes the
+    // winner's secret instead of failing or overwriting it.
+    let staged = data_dir.join(format!(".{SECRET_FILE}.{}", uuid::Uuid::new_v4().simple()));
+    write_private(&staged, &hex::encode(&secret))?;
+    let linked = std::fs::hard_link(&staged, &path);
+    let _ = std::fs::remove_file(&staged);
+    match linked {
+        Ok(()) => Ok(secret),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            read_secret(&path)?.ok_or_else(|| anyhow::anyhow!("{} vanished while it was created", path.display()))
+        }
+        Err(e) => Err(anyhow::anyhow!("{}: {e}", path.display())),
+    }
+}
+
+/// The secret in `path`, `None` when there is no such file (any other failure is an error: a
+/// secret that cannot be read must not be replaced by a new one).
+fn read_secret(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => anyhow::bail!("{}: {e}", path.display()),
+    };
+    let secret = hex::decode(text.trim()).map_err(|e| anyhow::anyhow!("{} is not hex: {e}", path.display()))?;
+    anyhow::ensure!(
+        secret.len() >= 32,
+        "{} holds a secret shorter than 32 bytes",
+        path.display()
+    );
+    Ok(Some(secret))
 }
 
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
@@ -127,10 +161,10 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     }
     let mut file = options.open(path)?;
     file.write_all(text.as_bytes())?;
+    file.sync_all()?;
     Ok(())
 }
 
-/// A token this service accepts, for `practica token`.
 pub fn issue_token(secret: &[u8], sub: &str, role: Role, ttl: Duration) -> anyhow::Result<String> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
     #[derive(Serialize)]
@@ -421,5 +455,59 @@ impl FromRequestParts<AppState> for Caller {
             caller.via_agent = true;
         }
         Ok(caller)
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    fn fresh_dir() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("practica-secret-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn processes_starting_together_share_one_secret() {
+        let dir = fresh_dir();
+        let secrets: Vec<Vec<u8>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| load_or_create_secret(&dir).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(secrets.iter().all(|s| *s == secrets[0] && s.len() == 32));
+        assert_eq!(load_or_create_secret(&dir).unwrap(), secrets[0], "later starts read it");
+        // Nothing staged is left behind.
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_configured_secret_file_is_used_and_never_created() {
+        let dir = fresh_dir();
+        let mut config = crate::config::Config {
+            data_dir: dir.join("data"),
+            jwt_secret_file: Some(dir.join("mounted")),
+            ..Default::default()
+        };
+        let missing = load_secret(&config).unwrap_err().to_string();
+        assert!(missing.contains("no such file"), "{missing}");
+        assert!(!dir.join("mounted").exists() && !dir.join("data").exists());
+        std::fs::write(dir.join("mounted"), format!("{}\n", "ab".repeat(32))).unwrap();
+        assert_eq!(load_secret(&config).unwrap(), vec![0xab; 32]);
+        std::fs::write(dir.join("mounted"), "abcd").unwrap();
+        assert!(
+            load_secret(&config)
+                .unwrap_err()
+                .to_string()
+                .contains("shorter than 32 bytes")
+        );
+        // A data-dir secret that cannot be read is an error, not replaced by a new one.
+        config.jwt_secret_file = None;
+        std::fs::create_dir_all(dir.join("data").join(SECRET_FILE)).unwrap();
+        assert!(load_secret(&config).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -38,6 +38,9 @@ pub struct Config {
     /// Whether this process runs the outbox relay. Off, events stay in the outbox for another
     /// process (or a test) to relay.
     pub relay_enabled: bool,
+    /// A file holding the HS256 secret (hex, at least 32 bytes) instead of `<data dir>/jwt-secret`:
+    /// a secret mounted in every process of a deployment. Never created: missing is an error.
+    pub jwt_secret_file: Option<PathBuf>,
     /// JWKS endpoint of an external identity provider (RS256/ES256 tokens).
     pub jwks_url: Option<String>,
     /// Expected `aud` and `iss` of externally issued tokens.
@@ -147,6 +150,7 @@ impl Default for Config {
             sqs_queue_url: None,
             sqs_endpoint_url: None,
             relay_enabled: true,
+            jwt_secret_file: None,
             jwks_url: None,
             jwt_audience: None,
             jwt_issuer: None,

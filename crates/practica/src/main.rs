@@ -285,7 +285,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 !sub.trim().is_empty() && sub.len() <= 128,
                 "--sub must be 1 to 128 characters"
             );
-            let secret = auth::load_or_create_secret(&config.data_dir)?;
+            let secret = auth::load_secret(&config)?;
             println!(
                 "{}",
                 auth::issue_token(&secret, &sub, role, Duration::from_secs(ttl_hours * 3600))?
