@@ -57,9 +57,9 @@ WORKDIR /var/lib/practica
 USER 10001:10001
 EXPOSE 8080
 
-# Liveness of `serve` on the port PRACTICA_ADDR names. A `worker` (no HTTP) or a one-shot
-# command should run with the health check disabled (compose: `healthcheck: disable: true`;
-# `docker run --no-healthcheck`).
+# Liveness on the port PRACTICA_ADDR names: `serve`, or `worker --addr 0.0.0.0:8080` (its
+# health and metrics port). A one-shot command, or a worker without --addr, should run with the
+# health check disabled (compose: `healthcheck: disable: true`; `docker run --no-healthcheck`).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD ["sh", "-c", "curl -fsS -o /dev/null \"http://127.0.0.1:${PRACTICA_ADDR##*:}/healthz\" || exit 1"]
 

@@ -340,11 +340,34 @@ impl App {
     /// `practica worker`: job workers without the HTTP API, until `shutdown`. Relays the
     /// outbox too when events go to NATS or SQS (relays elect one leader); with the embedded sink
     /// the events belong to the serving process's subscribers, so it leaves them to it.
-    pub async fn run_worker(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    ///
+    /// With `ops`, it also answers `/healthz`, `/readyz` and `/metrics` there: a worker's own
+    /// job, LLM and transcription counters exist only in its process, and an orchestrator
+    /// needs a liveness probe for it as for `serve`.
+    pub async fn run_worker(
+        self,
+        ops: Option<TcpListener>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let workers = self.workers();
         tracing::info!(owner = workers.owner(), "worker running");
         eprintln!("practica worker {} running", workers.owner());
+        let ops = ops.map(|listener| {
+            let router = Router::new()
+                .route("/healthz", get(ops::healthz))
+                .route("/readyz", get(ops::readyz))
+                .route("/metrics", get(ops::metrics))
+                .with_state(self.state.clone());
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|stopped| *stopped).await;
+                    })
+                    .await
+            })
+        });
         let workers = tokio::spawn(workers.run(stop_rx.clone()));
         let refresher = tokio::spawn(refresh_catalog(self.state.clone(), stop_rx.clone()));
         let relay = (self.state.config.relay_enabled && !self.relay.sink.is_embedded())
@@ -355,6 +378,9 @@ impl App {
         refresher.await?;
         if let Some(relay) = relay {
             relay.await?;
+        }
+        if let Some(ops) = ops {
+            ops.await??;
         }
         Ok(())
     }

@@ -70,6 +70,10 @@ enum Command {
         /// Jobs run at once (default: the `workers` setting).
         #[arg(long)]
         concurrency: Option<usize>,
+        /// Also answer /healthz, /readyz and /metrics on this address (the worker's own
+        /// counters; a liveness probe). None: no port.
+        #[arg(long, env = "PRACTICA_WORKER_ADDR")]
+        addr: Option<std::net::SocketAddr>,
     },
     /// Print a JWT the service with this data dir accepts.
     Token {
@@ -256,6 +260,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             place,
             nats_url,
             concurrency,
+            addr,
         } => {
             let mut extra = json!({});
             if let Some(n) = nats_url {
@@ -268,7 +273,20 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             init_logs(&config.log_format);
             anyhow::ensure!(config.workers > 0, "a worker needs a concurrency of at least 1");
             let app = App::build(config).await?;
-            app.run_worker(app::shutdown_signal()).await?;
+            let ops = match addr {
+                Some(addr) => {
+                    let listener = tokio::net::TcpListener::bind(addr)
+                        .await
+                        .with_context(|| format!("listening on {addr}"))?;
+                    eprintln!(
+                        "practica worker: health and metrics on http://{}",
+                        listener.local_addr()?
+                    );
+                    Some(listener)
+                }
+                None => None,
+            };
+            app.run_worker(ops, app::shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token {

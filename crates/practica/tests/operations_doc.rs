@@ -107,10 +107,18 @@ fn every_row_names_its_variable_and_its_default() {
 /// `PRACTICA_*` names in the deployment files are options (or the data dir the image sets).
 #[test]
 fn deployment_files_name_real_variables() {
-    let known: BTreeSet<String> = options()
+    let mut known: BTreeSet<String> = options()
         .into_iter()
         .map(|(k, _)| format!("PRACTICA_{}", k.to_uppercase()))
         .collect();
+    // Variables the command line reads for a flag of its own (clap's `env = "…"` in main.rs).
+    let main = include_str!("../src/main.rs");
+    known.extend(
+        main.split("env = \"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(str::to_owned),
+    );
     // Compose's own variables (build args), not the service's.
     let compose_only = ["PRACTICA_FEATURES"];
     for (file, text) in [

@@ -34,6 +34,10 @@ async fn service() -> Option<(TestApp, String)> {
 }
 
 fn worker(database_url: &str, fake: &FakeLlm, concurrency: usize, log: &str) -> Child {
+    worker_with(database_url, fake, concurrency, log, &[])
+}
+
+fn worker_with(database_url: &str, fake: &FakeLlm, concurrency: usize, log: &str, extra: &[&str]) -> Child {
     let data_dir = common::temp_dir();
     Command::new(env!("CARGO_BIN_EXE_practica"))
         .args([
@@ -43,6 +47,7 @@ fn worker(database_url: &str, fake: &FakeLlm, concurrency: usize, log: &str) -> 
             "--concurrency",
             &concurrency.to_string(),
         ])
+        .args(extra)
         .arg("--data-dir")
         .arg(&data_dir)
         .env("PRACTICA_LLM_BASE_URL", &fake.base_url)
@@ -121,11 +126,35 @@ async fn two_worker_processes_never_run_the_same_job() {
     let Some((app, url)) = service().await else { return };
     let pool = PgPool::connect(&url).await.unwrap();
     let fake = fake_llm::start(Behaviour::FirstCode, Duration::from_millis(30)).await;
-    let mut a = worker(&url, &fake, 4, "a.log");
+    // One of them answers health and metrics on a port of its own.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let ops = format!("127.0.0.1:{port}");
+    let mut a = worker_with(&url, &fake, 4, "a.log", &["--addr", &ops]);
     let mut b = worker(&url, &fake, 4, "b.log");
     let n = 120;
     pending_attempts(&app, n).await;
     wait_until_none_pending(&pool, Duration::from_secs(60)).await;
+    let get = |path: &str| {
+        let url = format!("http://{ops}{path}");
+        async move {
+            let r = reqwest::get(&url).await.expect("the worker's ops port answers");
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(get("/healthz").await.0, 200);
+    let (status, ready) = get("/readyz").await;
+    assert_eq!(status, 200, "{ready}");
+    let (status, metrics) = get("/metrics").await;
+    assert_eq!(status, 200);
+    // The jobs this worker ran are counted in its own process.
+    assert!(
+        metrics.contains("practica_jobs_total{kind=\"classify\",outcome=\"done\"}"),
+        "{metrics}"
+    );
     for w in [&mut a, &mut b] {
         let _ = w.kill();
         let _ = w.wait();
