@@ -68,6 +68,12 @@ pub struct Config {
     pub job_sweep_secs: u64,
     /// Done jobs are deleted this many hours after they finished; dead ones are kept.
     pub job_retention_hours: u64,
+    /// Published events are deleted from the outbox this many hours after they left (the
+    /// stream or queue has them); 0 keeps them all. Unpublished events are never deleted.
+    pub outbox_retention_hours: u64,
+    /// `Idempotency-Key` records are kept this many hours: a retry later than that is a new
+    /// request. 0 keeps them all.
+    pub idempotency_retention_hours: u64,
     /// No attempt stays PENDING longer: past this, the sweeper writes UNCLASSIFIED with the reason.
     pub classification_deadline_secs: u64,
     /// An OpenAI-compatible endpoint (`https://api.openai.com/v1`, `http://127.0.0.1:11434/v1` for
@@ -165,6 +171,8 @@ impl Default for Config {
             job_poll_ms: 500,
             job_sweep_secs: 5,
             job_retention_hours: 7 * 24,
+            outbox_retention_hours: 7 * 24,
+            idempotency_retention_hours: 7 * 24,
             classification_deadline_secs: 600,
             llm_base_url: None,
             llm_api_key: None,
@@ -347,6 +355,8 @@ impl Config {
             sweep_every: Duration::from_secs(self.job_sweep_secs),
             drain: Duration::from_secs(20),
             retention: Duration::from_secs(self.job_retention_hours.saturating_mul(3600)),
+            outbox_retention: hours(self.outbox_retention_hours),
+            idempotency_retention: hours(self.idempotency_retention_hours),
         }
     }
 
@@ -356,4 +366,9 @@ impl Config {
             .clone()
             .unwrap_or_else(|| self.data_dir.join("practica.db").display().to_string())
     }
+}
+
+/// A retention in hours, where 0 means "keep forever".
+fn hours(h: u64) -> Option<std::time::Duration> {
+    (h > 0).then(|| std::time::Duration::from_secs(h.saturating_mul(3600)))
 }

@@ -75,6 +75,9 @@ pub trait JobHandler: Send + Sync + 'static {
     }
 }
 
+/// How often published events and idempotency records past their retention are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 #[derive(Clone, Debug)]
 pub struct WorkerOptions {
     /// Jobs run at once by this process.
@@ -91,6 +94,10 @@ pub struct WorkerOptions {
     pub drain: Duration,
     /// Done jobs are deleted this long after they finished (dead ones are kept).
     pub retention: Duration,
+    /// Published events are deleted from the outbox this long after they left; `None` keeps them.
+    pub outbox_retention: Option<Duration>,
+    /// `Idempotency-Key` records are deleted this long after they were written; `None` keeps them.
+    pub idempotency_retention: Option<Duration>,
 }
 
 impl Default for WorkerOptions {
@@ -104,6 +111,8 @@ impl Default for WorkerOptions {
             sweep_every: Duration::from_secs(5),
             drain: Duration::from_secs(20),
             retention: Duration::from_secs(7 * 24 * 3600),
+            outbox_retention: Some(Duration::from_secs(7 * 24 * 3600)),
+            idempotency_retention: Some(Duration::from_secs(7 * 24 * 3600)),
         }
     }
 }
@@ -293,12 +302,42 @@ impl Workers {
         let mut tick = tokio::time::interval(self.options.sweep_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut seen: HashSet<(String, &'static str)> = HashSet::new();
+        // Pruning scans whole tables, so it runs hourly (and once soon after start), not on
+        // every sweep.
+        let mut pruned_at: Option<std::time::Instant> = None;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
                 _ = stop.changed() => return,
             }
+            if pruned_at.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+                pruned_at = Some(std::time::Instant::now());
+                self.prune_retained().await;
+            }
             self.sweep_once(&mut seen).await;
+        }
+    }
+
+    /// Published events and idempotency records past their retention, deleted in batches (a
+    /// batch is one short write, so attempts are not held behind a large delete).
+    pub async fn prune_retained(&self) {
+        let now = OffsetDateTime::now_utc();
+        let cutoff = |keep: Option<Duration>| keep.map(|k| now - k);
+        match self
+            .store
+            .prune_retained(
+                cutoff(self.options.outbox_retention),
+                cutoff(self.options.idempotency_retention),
+            )
+            .await
+        {
+            Ok(p) if p.events + p.idempotency_keys == 0 => {}
+            Ok(p) => tracing::info!(
+                events = p.events,
+                idempotency_keys = p.idempotency_keys,
+                "pruned published events and idempotency records past their retention"
+            ),
+            Err(e) => tracing::warn!(error = %e, "pruning past retention failed"),
         }
     }
 

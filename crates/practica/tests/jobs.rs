@@ -892,6 +892,8 @@ fn options() -> WorkerOptions {
         sweep_every: ms(100),
         drain: secs(2),
         retention: secs(3600),
+        outbox_retention: None,
+        idempotency_retention: None,
     }
 }
 

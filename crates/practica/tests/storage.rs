@@ -203,6 +203,7 @@ scenarios!(
     topics_and_exercises,
     adhoc_attempts,
     simulation_content,
+    retention_pruning,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -577,6 +578,61 @@ async fn record_and_read_back(store: Arc<dyn Store>, _raw: &Raw) {
 
     assert!(store.attempt(Uuid::new_v4()).await.expect("attempt").is_none());
     store.ping().await.expect("ping");
+}
+
+/// Published events and idempotency records past their retention go; unpublished events never
+/// do, whatever their age; a key whose record went is a new request again.
+async fn retention_pruning(store: Arc<dyn Store>, _raw: &Raw) {
+    let claim = |key: &str| IdempotencyClaim {
+        caller_id: "key:prune".into(),
+        key: key.into(),
+        request_hash: "hash".into(),
+        status: 201,
+        response: json!({"id": key}),
+    };
+    for (student, key) in [("p1", "k1"), ("p2", "k2")] {
+        let a = new_attempt(student, "t", None, true);
+        assert!(matches!(
+            record(&*store, &a, Some(&claim(key))).await,
+            Recorded::New { .. }
+        ));
+    }
+    let rows = store.unpublished(10).await.expect("unpublished");
+    assert_eq!(rows.len(), 2);
+    store.mark_published(&[rows[0].seq]).await.expect("mark_published");
+
+    let now = time::OffsetDateTime::now_utc();
+    // Cut-offs in the past delete nothing; None deletes nothing.
+    let past = now - time::Duration::hours(1);
+    assert_eq!(
+        store.prune_retained(Some(past), Some(past)).await.unwrap(),
+        Pruned::default()
+    );
+    assert_eq!(store.prune_retained(None, None).await.unwrap(), Pruned::default());
+
+    let future = now + time::Duration::seconds(5);
+    let pruned = store.prune_retained(Some(future), Some(future)).await.unwrap();
+    assert_eq!(
+        pruned,
+        Pruned {
+            events: 1,
+            idempotency_keys: 2
+        }
+    );
+    let left = store.unpublished(10).await.expect("unpublished");
+    assert_eq!(left.len(), 1, "the unpublished event stays");
+    assert_eq!(left[0].seq, rows[1].seq);
+    assert_eq!(
+        store.prune_retained(Some(future), Some(future)).await.unwrap(),
+        Pruned::default()
+    );
+
+    // The key's record is gone: the same key is a new request.
+    let again = new_attempt("p1", "t", None, true);
+    assert!(matches!(
+        record(&*store, &again, Some(&claim("k1"))).await,
+        Recorded::New { .. }
+    ));
 }
 
 async fn idempotency(store: Arc<dyn Store>, _raw: &Raw) {

@@ -3,6 +3,10 @@
 //! and timestamptz, SQLite text and Unix milliseconds for job times). Claims and queue metrics
 //! differ (`SKIP LOCKED`, time arithmetic) and stay in each backend's file.
 
+use time::OffsetDateTime;
+
+use super::{Pruned, Result};
+
 /// The head of a multi-row insert (the backends push the VALUES).
 pub(super) const INSERT_JOBS: &str = "INSERT INTO job \
      (id, kind, dedupe_key, payload, status, attempts, max_attempts, run_after, created_at, updated_at) ";
@@ -36,6 +40,43 @@ pub(super) const BURY_EXPIRED: &str = "UPDATE job \
 
 pub(super) const PURGE_DONE: &str = "DELETE FROM job \
      WHERE status = 'done' AND finished_at < $1";
+
+/// Rows deleted by one statement of retention pruning: a short write each.
+pub(super) const PRUNE_BATCH: i64 = 5_000;
+
+pub(super) const PRUNE_EVENTS: &str = "DELETE FROM outbox WHERE seq IN \
+     (SELECT seq FROM outbox WHERE published_at IS NOT NULL AND published_at < $1 LIMIT $2)";
+
+pub(super) const PRUNE_IDEMPOTENCY: &str = "DELETE FROM idempotency WHERE (caller_id, key) IN \
+     (SELECT caller_id, key FROM idempotency WHERE created_at < $1 LIMIT $2)";
+
+/// Retention pruning on either backend: `delete(sql, before)` runs one batch of a `PRUNE_*`
+/// statement and says how many rows it deleted; batches repeat until one comes back short.
+pub(super) async fn prune_retained<F, Fut>(
+    events_before: Option<OffsetDateTime>,
+    idempotency_before: Option<OffsetDateTime>,
+    delete: F,
+) -> Result<Pruned>
+where
+    F: Fn(&'static str, OffsetDateTime) -> Fut,
+    Fut: std::future::Future<Output = Result<u64>>,
+{
+    let mut pruned = Pruned::default();
+    for (sql, before, count) in [
+        (PRUNE_EVENTS, events_before, &mut pruned.events),
+        (PRUNE_IDEMPOTENCY, idempotency_before, &mut pruned.idempotency_keys),
+    ] {
+        let Some(before) = before else { continue };
+        loop {
+            let n = delete(sql, before).await?;
+            *count += n;
+            if n < PRUNE_BATCH as u64 {
+                break;
+            }
+        }
+    }
+    Ok(pruned)
+}
 
 pub(super) const JOB_BY_ID: &str = "SELECT * \
      FROM job \

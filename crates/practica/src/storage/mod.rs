@@ -584,8 +584,22 @@ pub trait JobStore: Send + Sync {
     async fn queue_depths(&self, now: OffsetDateTime) -> Result<Vec<QueueDepth>>;
     /// Deletes jobs done before `before` (dead ones stay for operators); how many.
     async fn purge_done_jobs(&self, before: OffsetDateTime) -> Result<u64>;
+    /// Deletes outbox events published before `events_before` (never an unpublished one) and
+    /// idempotency records written before `idempotency_before`, in batches; `None` deletes none.
+    async fn prune_retained(
+        &self,
+        events_before: Option<OffsetDateTime>,
+        idempotency_before: Option<OffsetDateTime>,
+    ) -> Result<Pruned>;
     async fn job(&self, id: Uuid) -> Result<Option<JobRecord>>;
     async fn job_by_key(&self, dedupe_key: &str) -> Result<Option<JobRecord>>;
+}
+
+/// What [`JobStore::prune_retained`] deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub events: u64,
+    pub idempotency_keys: u64,
 }
 
 /// The final tag of a PENDING attempt.

@@ -200,6 +200,22 @@ impl JobStore for PgStore {
             .collect()
     }
 
+    async fn prune_retained(
+        &self,
+        events_before: Option<OffsetDateTime>,
+        idempotency_before: Option<OffsetDateTime>,
+    ) -> Result<Pruned> {
+        super::jobs_sql::prune_retained(events_before, idempotency_before, |sql, before| async move {
+            Ok(sqlx::query(sql)
+                .bind(before)
+                .bind(super::jobs_sql::PRUNE_BATCH)
+                .execute(&self.pool)
+                .await?
+                .rows_affected())
+        })
+        .await
+    }
+
     async fn purge_done_jobs(&self, before: OffsetDateTime) -> Result<u64> {
         Ok(sqlx::query(super::jobs_sql::PURGE_DONE)
             .bind(before)

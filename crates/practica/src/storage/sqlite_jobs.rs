@@ -208,6 +208,22 @@ impl JobStore for SqliteStore {
             .collect()
     }
 
+    async fn prune_retained(
+        &self,
+        events_before: Option<OffsetDateTime>,
+        idempotency_before: Option<OffsetDateTime>,
+    ) -> Result<Pruned> {
+        super::jobs_sql::prune_retained(events_before, idempotency_before, |sql, before| async move {
+            Ok(sqlx::query(sql)
+                .bind(super::sqlite::ts(before))
+                .bind(super::jobs_sql::PRUNE_BATCH)
+                .execute(&self.write)
+                .await?
+                .rows_affected())
+        })
+        .await
+    }
+
     async fn purge_done_jobs(&self, before: OffsetDateTime) -> Result<u64> {
         Ok(sqlx::query(super::jobs_sql::PURGE_DONE)
             .bind(ms(before))
