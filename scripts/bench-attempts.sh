@@ -12,11 +12,9 @@ CLIENTS=${CLIENTS:-32}
 SECONDS_EACH=${SECONDS_EACH:-20}
 ROUNDS=${ROUNDS:-3}
 PORT=${PORT:-18080}
-TARGET=${CARGO_TARGET_DIR:-target}
 
-cargo build -q --release -p practica --bin practica --example loadgen
-BIN=$TARGET/release/practica
-LOADGEN=$TARGET/release/examples/loadgen
+. scripts/bench-lib.sh
+bench_binaries # BIN= and LOADGEN= (both) run those instead of building
 URL=http://127.0.0.1:$PORT
 OUT=$(mktemp -d)
 DB=practica_bench_$$

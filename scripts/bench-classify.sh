@@ -13,10 +13,8 @@ PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 PORT=${PORT:-18085}
 SECONDS_LOAD=${SECONDS_LOAD:-5}
 CONCURRENCY=${CONCURRENCY:-8}
-TARGET=${CARGO_TARGET_DIR:-target}
-cargo build -q --release -p practica --bin practica --example loadgen
-BIN=$TARGET/release/practica
-LOADGEN=$TARGET/release/examples/loadgen
+. scripts/bench-lib.sh
+bench_binaries # BIN= and LOADGEN= (both) run those instead of building
 
 live_jobs() { # queued + running, from the admin endpoint
   curl -sf -H "Authorization: Bearer $1" "http://127.0.0.1:$PORT/admin/jobs" |

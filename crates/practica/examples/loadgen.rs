@@ -4,10 +4,17 @@
 //! queueing). Prints one JSON line: requests, errors, throughput, latency percentiles.
 //!
 //! `cargo run --release -p practica --example loadgen -- --url http://127.0.0.1:8080 --token T
-//!  [--concurrency 32] [--seconds 20] [--rate 2000] [--students 10000] [--unexplained 0.0]`
+//!  [--url http://127.0.0.1:8081 …] [--concurrency 32] [--seconds 20] [--rate 2000]
+//!  [--students 10000] [--unexplained 0.0] [--steps 1] [--step-bytes 0]`
+//!
+//! `--url` given more than once: the requests go round-robin to the servers (request n to the
+//! n-th modulo their count), as a round-robin balancer in front of several processes would.
 //!
 //! `--unexplained F`: the share of answers no procedure explains (they go PENDING, to the
 //! asynchronous classifier); the rest are two right answers for one borrow bug.
+//!
+//! `--steps N --step-bytes B`: N steps instead of one, the N - 1 before the final one padded
+//! to about B bytes each (large bodies: 100 steps of 1,000 bytes is the most an attempt holds).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,43 +23,54 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 struct Args {
-    url: String,
+    urls: Vec<String>,
     token: String,
     concurrency: usize,
     seconds: u64,
     rate: Option<f64>,
     students: u64,
     unexplained: f64,
+    steps: usize,
+    step_bytes: usize,
 }
 
 fn parse_args() -> Args {
     let mut a = Args {
-        url: "http://127.0.0.1:8080".into(),
+        urls: Vec::new(),
         token: String::new(),
         concurrency: 32,
         seconds: 20,
         rate: None,
         students: 10_000,
         unexplained: 0.0,
+        steps: 1,
+        step_bytes: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.as_str() {
-            "--url" => a.url = value,
+            "--url" => a.urls.push(value.trim_end_matches('/').to_string()),
             "--token" => a.token = value,
             "--concurrency" => a.concurrency = value.parse().expect("--concurrency"),
             "--seconds" => a.seconds = value.parse().expect("--seconds"),
             "--rate" => a.rate = Some(value.parse().expect("--rate")),
             "--students" => a.students = value.parse().expect("--students"),
             "--unexplained" => a.unexplained = value.parse().expect("--unexplained"),
+            "--steps" => a.steps = value.parse().expect("--steps"),
+            "--step-bytes" => a.step_bytes = value.parse().expect("--step-bytes"),
             _ => panic!("unknown flag {flag}"),
         }
     }
+    if a.urls.is_empty() {
+        a.urls.push("http://127.0.0.1:8080".into());
+    }
+    assert!(a.steps >= 1, "--steps must be at least 1");
     a
 }
 
-fn body(n: u64, students: u64, unexplained: f64) -> String {
+fn body(n: u64, args: &Args) -> String {
+    let (students, unexplained) = (args.students, args.unexplained);
     let student = n.wrapping_mul(2_654_435_761) % students;
     let (a, b) = (50 + n % 900, 10 + n % 40);
     // Spread over n so that any share is met exactly over 1000 requests.
@@ -68,13 +86,26 @@ fn body(n: u64, students: u64, unexplained: f64) -> String {
         "studentId": format!("stu_{student}"),
         "topicCode": "T-SUB-BORROW",
         "courseId": "crs_bench",
-        "rawSteps": [{"expression": format!("{a} - {b}"), "isFinal": true}],
+        "rawSteps": steps(a, b, args),
         "expectedAnswer": a - b,
         "studentAnswer": answer,
         "minuend": a,
         "subtrahend": b
     })
     .to_string()
+}
+
+/// The final step `a - b`, after `steps - 1` steps `a - b + 0 + 0 …` of about `step_bytes`.
+fn steps(a: u64, b: u64, args: &Args) -> serde_json::Value {
+    let mut padded = format!("{a} - {b}");
+    while padded.len() + 4 <= args.step_bytes {
+        padded.push_str(" + 0");
+    }
+    let mut steps: Vec<_> = (1..args.steps)
+        .map(|_| json!({"expression": padded, "isFinal": false}))
+        .collect();
+    steps.push(json!({"expression": format!("{a} - {b}"), "isFinal": true}));
+    serde_json::Value::Array(steps)
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -119,10 +150,10 @@ async fn main() {
                     break;
                 }
                 let r = client
-                    .post(format!("{}/attempts", args.url))
+                    .post(format!("{}/attempts", args.urls[n as usize % args.urls.len()]))
                     .bearer_auth(&args.token)
                     .header("content-type", "application/json")
-                    .body(body(n, args.students, args.unexplained))
+                    .body(body(n, &args))
                     .send()
                     .await;
                 match r {
@@ -150,6 +181,7 @@ async fn main() {
         json!({
             "mode": if args.rate.is_some() { "open" } else { "closed" },
             "concurrency": args.concurrency,
+            "servers": args.urls.len(),
             "target_rate": args.rate,
             "requests": all.len(),
             "errors": errors,
