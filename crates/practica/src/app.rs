@@ -420,6 +420,11 @@ fn router(api: Router<AppState>, state: AppState) -> Router {
             crate::ratelimit::RateLimits::new(&state.config),
             crate::ratelimit::middleware,
         ))
+        // Inside `track`, so that a request cut by it is counted with its 503.
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.request_timeout(),
+            ops::deadline,
+        ))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(CatchPanicLayer::custom(|_| {
             // A panic is a bug; the client still gets the JSON error shape.

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -48,6 +49,11 @@ pub struct Config {
     pub jwt_issuer: Option<String>,
     /// Largest request body accepted.
     pub body_limit_bytes: usize,
+    /// The most a request may take until its response starts (a stream's body may go on);
+    /// past it the client gets a 503 and the handler is dropped, as when a client goes away.
+    /// It bounds requests held by a dependency that hangs (a database behind a partition). Long
+    /// enough for a reply from the AI persona with all its retries. 0: no limit.
+    pub request_timeout_secs: u64,
     /// Below this posterior a wrong answer is UNCLASSIFIED and goes to the asynchronous classifier.
     pub diagnosis_threshold: f64,
     /// `json` (default) or `text` logs.
@@ -161,6 +167,7 @@ impl Default for Config {
             jwt_audience: None,
             jwt_issuer: None,
             body_limit_bytes: 1 << 20,
+            request_timeout_secs: 300,
             diagnosis_threshold: 0.5,
             log_format: "json".to_string(),
             workers: 16,
@@ -211,6 +218,11 @@ impl Default for Config {
 }
 
 impl Config {
+    /// `request_timeout_secs` as a limit, `None` for none.
+    pub fn request_timeout(&self) -> Option<Duration> {
+        (self.request_timeout_secs > 0).then(|| Duration::from_secs(self.request_timeout_secs))
+    }
+
     /// Defaults, then `file` (or `<data dir>/practica.toml` when it exists), then the
     /// environment, then `overrides` (the flags that were given).
     pub fn load(file: Option<&Path>, overrides: &serde_json::Value) -> anyhow::Result<Config> {
@@ -345,7 +357,6 @@ impl Config {
 
     /// The job workers' settings.
     pub fn worker_options(&self) -> crate::jobs::WorkerOptions {
-        use std::time::Duration;
         crate::jobs::WorkerOptions {
             concurrency: self.workers,
             lease: Duration::from_secs(self.job_lease_secs),
@@ -369,6 +380,6 @@ impl Config {
 }
 
 /// A retention in hours, where 0 means "keep forever".
-fn hours(h: u64) -> Option<std::time::Duration> {
-    (h > 0).then(|| std::time::Duration::from_secs(h.saturating_mul(3600)))
+fn hours(h: u64) -> Option<Duration> {
+    (h > 0).then(|| Duration::from_secs(h.saturating_mul(3600)))
 }

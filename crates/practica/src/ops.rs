@@ -1,7 +1,7 @@
 //! Operations endpoints: liveness, readiness, Prometheus metrics, the OpenAPI document and its
 //! browsable page.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::{MatchedPath, Request, State};
@@ -31,6 +31,23 @@ pub fn metrics_handle() -> PrometheusHandle {
             handle
         })
         .clone()
+}
+
+/// Answers 503 for a request whose response has not started within `limit`
+/// (`request_timeout_secs`) and drops its handler, which every handler already allows for: a
+/// client that goes away drops it the same way (work that must finish runs in tasks of its own).
+pub async fn deadline(State(limit): State<Option<Duration>>, req: Request, next: Next) -> Response {
+    let Some(limit) = limit else {
+        return next.run(req).await;
+    };
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(%method, path, limit_secs = limit.as_secs(), "request cut at the request timeout");
+            ApiError::Unavailable(format!("the request did not finish within {} s", limit.as_secs())).into_response()
+        }
+    }
 }
 
 /// Request latency by method, route template and status.

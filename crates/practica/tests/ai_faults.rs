@@ -314,3 +314,51 @@ async fn garbage_from_the_provider_is_retried_then_dead_lettered_and_an_invalid_
         }
     }
 }
+
+/// A chat message waits for the AI persona's reply; with the provider hanging it is cut at the
+/// request timeout with a 503 (the reply goes on in its own task and stays readable), and what
+/// does not wait on the provider is not held meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_message_held_by_a_hanging_provider_is_cut_at_the_request_timeout() {
+    for backend in backends() {
+        let provider = hanging_provider().await;
+        let url = provider.base_url.clone();
+        let app = TestApp::spawn_with(backend, move |c| {
+            ai_config(c, url, 3, 1, 30);
+            c.request_timeout_secs = 1;
+        })
+        .await;
+        common::import_sim_bundle(&app).await;
+        let ana = app.token("stu_ana", Role::Student);
+        let (s, st) = app
+            .sim_op("start", &ana, serde_json::json!({"practice_id": "prac-1"}))
+            .await;
+        assert_eq!(s, 200, "{st}");
+        let started = Instant::now();
+        let (s, body) = app
+            .sim_op(
+                "message",
+                &ana,
+                serde_json::json!({"attempt_id": st["attempt_id"], "chat_id": st["attempt_chat_id"], "message": "Hi"}),
+            )
+            .await;
+        let took = started.elapsed();
+        assert_eq!(s, 503, "{backend:?}: {body}");
+        common::assert_error_shape(&body, 503);
+        assert!(
+            (Duration::from_millis(900)..Duration::from_secs(4)).contains(&took),
+            "{backend:?}: cut after {took:?}, the request timeout being 1 s"
+        );
+        assert_eq!(
+            provider.calls.lock().unwrap().len(),
+            1,
+            "{backend:?}: the reply is being asked for"
+        );
+        let (s, _) = app.post("/attempts", &ana, &common::spec_example("stu_ana")).await;
+        assert_eq!(s, 201, "{backend:?}");
+        eprintln!(
+            "ai_faults {backend:?}: a message held by the provider cut after {} ms",
+            took.as_millis()
+        );
+    }
+}
