@@ -164,6 +164,20 @@ enum ApiKeyCommand {
         #[arg(long)]
         owner: Option<String>,
     },
+    /// List the keys (never their secrets), oldest first: id, name, role, owner, created,
+    /// revoked; tab-separated under a header line.
+    List {
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Revoke a key: from the next request it is refused (every process reads keys from the
+    /// database on each request). Revoking a revoked key changes nothing.
+    Revoke {
+        #[command(flatten)]
+        place: Place,
+        /// The key's id as `list` shows it, or the key itself (`pk_<id>.<secret>`).
+        key: String,
+    },
 }
 
 fn config_for(place: &Place, extra: serde_json::Value) -> anyhow::Result<Config> {
@@ -336,6 +350,44 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let (key, record) = auth::new_api_key(&name, role, &owner);
             store.create_api_key(&record).await?;
             println!("{key}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ApiKey {
+            command: ApiKeyCommand::List { place },
+        } => {
+            let config = config_for(&place, json!({}))?;
+            let store = storage::open(&config.database()).await?;
+            let when = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339);
+            println!("id\tname\trole\towner\tcreated\trevoked");
+            for k in store.api_keys().await? {
+                let revoked = k.revoked_at.map(when).transpose()?.unwrap_or_else(|| "-".into());
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{revoked}",
+                    k.id,
+                    k.name,
+                    k.role.as_str(),
+                    k.owner_id,
+                    when(k.created_at)?
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ApiKey {
+            command: ApiKeyCommand::Revoke { place, key },
+        } => {
+            let config = config_for(&place, json!({}))?;
+            let store = storage::open(&config.database()).await?;
+            // `pk_<id>.<secret>` or `pk_<id>` or `<id>`: the id is what is stored.
+            let id = key.trim();
+            let id = id.strip_prefix("pk_").unwrap_or(id);
+            let id = id.split_once('.').map_or(id, |(id, _)| id);
+            if store.revoke_api_key(id, time::OffsetDateTime::now_utc()).await? {
+                println!("revoked {id}");
+            } else if store.api_key(id).await?.is_some() {
+                println!("{id} was revoked already");
+            } else {
+                anyhow::bail!("no API key {id} (practica api-key list shows them)");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { place } => {

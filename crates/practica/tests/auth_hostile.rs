@@ -514,20 +514,13 @@ async fn hostile_headers_and_api_keys_are_401_and_write_nothing() {
         &Cred::ApiKey(revoked.clone().into_bytes()),
     )
     .await;
-    {
-        // The store has no revocation operation yet: revoke the way an operator would, in SQL.
-        use sqlx::Connection;
-        let path = app.data_dir.join("practica.db");
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
-        sqlx::query("UPDATE api_key SET revoked_at = ? WHERE id = ?")
-            .bind("2025-01-01T00:00:00Z")
-            .bind(&revoked_record.id)
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
+    let revoked_now = app
+        .state
+        .store
+        .revoke_api_key(&revoked_record.id, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert!(revoked_now);
     let genuine = TestApp::token(&app, "stu_h", Role::Student);
     let (id, secret) = key.strip_prefix("pk_").unwrap().split_once('.').unwrap();
     let raw = |s: &str| s.as_bytes().to_vec();

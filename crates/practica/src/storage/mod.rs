@@ -350,6 +350,22 @@ pub struct ApiKeyRecord {
     pub revoked: bool,
 }
 
+/// The API key statements both backends run (`$n` parameters, which SQLite reads too).
+pub(crate) const API_KEYS: &str =
+    "SELECT id, name, role, owner_id, created_at, revoked_at FROM api_key ORDER BY created_at, id";
+pub(crate) const REVOKE_API_KEY: &str = "UPDATE api_key SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+
+/// An API key as an operator lists it (`practica api-key list`).
+#[derive(Clone, Debug)]
+pub struct ApiKeySummary {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub owner_id: String,
+    pub created_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
 #[derive(Clone, Debug)]
 pub struct TopicRecord {
     pub code: String,
@@ -402,6 +418,11 @@ pub trait IdentityStore: Send + Sync {
     async fn add_course_member(&self, course_id: &str, profile_id: &str, role: Role) -> Result<()>;
     async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<()>;
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>>;
+    /// Every API key, without its secret's hash, oldest first.
+    async fn api_keys(&self) -> Result<Vec<ApiKeySummary>>;
+    /// Revokes key `id` as of `at`: from the next request it is refused. False when there is no
+    /// such key or it was revoked already (the first revocation's time stays).
+    async fn revoke_api_key(&self, id: &str, at: OffsetDateTime) -> Result<bool>;
 }
 
 #[async_trait]

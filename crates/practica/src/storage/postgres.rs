@@ -340,6 +340,33 @@ impl IdentityStore for PgStore {
         })
         .transpose()
     }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKeySummary>> {
+        sqlx::query(super::API_KEYS)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| {
+                Ok(ApiKeySummary {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    role: role(&r.try_get::<String, _>("role")?)?,
+                    owner_id: r.try_get("owner_id")?,
+                    created_at: r.try_get("created_at")?,
+                    revoked_at: r.try_get("revoked_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_api_key(&self, id: &str, at: OffsetDateTime) -> Result<bool> {
+        let done = sqlx::query(super::REVOKE_API_KEY)
+            .bind(at)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }
 
 #[async_trait]

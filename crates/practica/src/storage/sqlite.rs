@@ -401,6 +401,37 @@ impl IdentityStore for SqliteStore {
         })
         .transpose()
     }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKeySummary>> {
+        sqlx::query(super::API_KEYS)
+            .fetch_all(&self.read)
+            .await?
+            .into_iter()
+            .map(|r| {
+                Ok(ApiKeySummary {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    role: role(&r.try_get::<String, _>("role")?)?,
+                    owner_id: r.try_get("owner_id")?,
+                    created_at: parse_ts(&r.try_get::<String, _>("created_at")?)?,
+                    revoked_at: r
+                        .try_get::<Option<String>, _>("revoked_at")?
+                        .as_deref()
+                        .map(parse_ts)
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_api_key(&self, id: &str, at: OffsetDateTime) -> Result<bool> {
+        let done = sqlx::query(super::REVOKE_API_KEY)
+            .bind(ts(at))
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }
 
 #[async_trait]
