@@ -14,6 +14,9 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 
+/// How often histogram samples are folded into their buckets when nobody scrapes.
+const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
 /// The process-wide Prometheus recorder (installed once, shared by every app in the process).
 pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
@@ -28,6 +31,20 @@ pub fn metrics_handle() -> PrometheusHandle {
             let handle = recorder.handle();
             // Another recorder may already be installed (tests); the handle still renders ours.
             let _ = metrics::set_global_recorder(recorder);
+            // A recorder that is built rather than installed has no upkeep of its own: each
+            // histogram sample is kept until something drains it, which a scrape does. Without
+            // scrapes (no Prometheus, or a slow one) memory grew by every request's samples, about
+            // 20 bytes an attempt, for as long as the process lived. A thread, not a task: the
+            // recorder is the process's and outlives any one runtime.
+            let upkeep = handle.clone();
+            let _ = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(METRICS_UPKEEP_EVERY);
+                        upkeep.run_upkeep();
+                    }
+                });
             handle
         })
         .clone()
