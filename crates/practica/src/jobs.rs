@@ -75,6 +75,19 @@ pub trait JobHandler: Send + Sync + 'static {
     }
 }
 
+/// The most slots one kind of job may hold when this process runs several kinds: all of them
+/// but an eighth (at least one) from 4 slots up. A dependency that hangs (an AI provider) holds
+/// each of its jobs for a call's timeout and retries; without a cap its kind could take every
+/// slot, and an export or an ad-hoc solve queued behind it would wait for the whole backlog. The
+/// slots kept back go unused while only that kind has work: the price of the guarantee.
+pub fn kind_cap(concurrency: usize, kinds: usize) -> usize {
+    if kinds < 2 || concurrency < 4 {
+        concurrency
+    } else {
+        concurrency - (concurrency / 8).max(1)
+    }
+}
+
 /// How often published events and idempotency records past their retention are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -176,7 +189,10 @@ impl Workers {
     }
 
     async fn claim_loop(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
-        let kinds: Vec<&str> = self.handlers.keys().copied().collect();
+        let kinds: Vec<&'static str> = self.handlers.keys().copied().collect();
+        let cap = kind_cap(self.options.concurrency, kinds.len());
+        // Jobs of each kind running here, so that no kind holds more than `cap` slots.
+        let per_kind: Arc<std::sync::Mutex<HashMap<&'static str, usize>>> = Arc::default();
         let slots = Arc::new(Semaphore::new(self.options.concurrency));
         let mut running = JoinSet::new();
         loop {
@@ -185,12 +201,22 @@ impl Workers {
             }
             while running.try_join_next().is_some() {}
             let free = slots.available_permits();
+            // The kinds below their cap, and the most one of them may still take: one claim
+            // can then not take a kind past its cap, whatever mix of kinds it returns.
+            let (open, room) = {
+                let per_kind = per_kind.lock().unwrap_or_else(|e| e.into_inner());
+                let held = |k: &&'static str| per_kind.get(k).copied().unwrap_or(0);
+                let open: Vec<&'static str> = kinds.iter().filter(|k| held(k) < cap).copied().collect();
+                let room = open.iter().map(|k| cap - held(k)).max().unwrap_or(0);
+                (open, room)
+            };
+            let limit = free.min(room);
             let mut claimed = Vec::new();
-            if free > 0 {
+            if limit > 0 {
                 let now = OffsetDateTime::now_utc();
                 match self
                     .store
-                    .claim_jobs(&kinds, &self.owner, free as i64, now, now + self.options.lease)
+                    .claim_jobs(&open, &self.owner, limit as i64, now, now + self.options.lease)
                     .await
                 {
                     Ok(jobs) => claimed = jobs,
@@ -199,14 +225,26 @@ impl Workers {
             }
             let got = claimed.len();
             for job in claimed {
+                let Some((&kind, _)) = self.handlers.get_key_value(job.kind.as_str()) else {
+                    continue;
+                };
+                *per_kind
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(kind)
+                    .or_default() += 1;
                 let permit = slots.clone().acquire_owned().await.expect("semaphore open");
                 let this = self.clone();
+                let per_kind = per_kind.clone();
                 running.spawn(async move {
                     this.run_one(job).await;
+                    if let Some(n) = per_kind.lock().unwrap_or_else(|e| e.into_inner()).get_mut(kind) {
+                        *n -= 1;
+                    }
                     drop(permit);
                 });
             }
-            if got > 0 && got == free {
+            if got > 0 && got == limit {
                 // Probably more due: claim again once a slot frees up.
                 tokio::select! {
                     _ = slots.acquire() => {}

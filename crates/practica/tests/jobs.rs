@@ -905,8 +905,11 @@ struct Running {
 }
 
 fn start(store: &Arc<dyn Store>, handler: &Arc<TestHandler>, options: WorkerOptions) -> Running {
+    start_kinds(store, vec![handler.clone() as Arc<dyn JobHandler>], options)
+}
+
+fn start_kinds(store: &Arc<dyn Store>, handlers: Vec<Arc<dyn JobHandler>>, options: WorkerOptions) -> Running {
     let wake = Arc::new(Notify::new());
-    let handlers: Vec<Arc<dyn JobHandler>> = vec![handler.clone() as Arc<dyn JobHandler>];
     let workers = Workers::new(store.clone(), handlers, options, wake.clone());
     let owner = workers.owner().to_string();
     let (stop, stop_rx) = watch::channel(false);
@@ -1218,5 +1221,47 @@ async fn done_jobs_are_purged_after_their_retention_and_dead_ones_are_kept() {
             "{backend:?}: dead jobs stay"
         );
         assert_eq!(s.purge_done_jobs(t + secs(3600)).await.unwrap(), 0, "{backend:?}");
+    }
+}
+
+/// A kind whose jobs each hold a slot for long (as with an AI provider hanging) cannot take
+/// every slot: a job of another kind queued behind its backlog runs at once, not after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_kind_holding_its_slots_leaves_one_for_the_other_kinds() {
+    assert_eq!(practica::jobs::kind_cap(16, 5), 14);
+    assert_eq!(practica::jobs::kind_cap(4, 2), 3);
+    assert_eq!(practica::jobs::kind_cap(16, 1), 16, "one kind: every slot");
+    assert_eq!(practica::jobs::kind_cap(2, 5), 2, "too few slots to keep one back");
+    for backend in backends() {
+        let db = Db::open(backend).await;
+        let s = &*db.store;
+        let slow = TestHandler::new("slow", Behaviour::Succeed { work: secs(3) }, db.store.clone());
+        let fast = TestHandler::new("fast", Behaviour::Succeed { work: ms(5) }, db.store.clone());
+        for _ in 0..10 {
+            enqueue_due(s, "slow", 3).await;
+        }
+        let other = enqueue_due(s, "fast", 3).await;
+        let started = std::time::Instant::now();
+        let workers = start_kinds(
+            &db.store,
+            vec![slow.clone() as Arc<dyn JobHandler>, fast.clone() as Arc<dyn JobHandler>],
+            options(),
+        );
+        wait_until("the other kind's job done", secs(2), || async move {
+            record(s, other).await.status == JobStatus::Done
+        })
+        .await;
+        let took = started.elapsed();
+        assert_eq!(
+            slow.max_in_flight.load(Ordering::SeqCst),
+            3,
+            "{backend:?}: 3 of the 4 slots for the slow kind"
+        );
+        assert!(
+            took < secs(3),
+            "{backend:?}: done before any slow job finished ({took:?})"
+        );
+        assert_eq!(slow.runs().len(), 3, "{backend:?}: the other slow jobs wait");
+        workers.stop().await;
     }
 }
