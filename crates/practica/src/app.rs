@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
@@ -432,6 +433,39 @@ fn router(api: Router<AppState>, state: AppState) -> Router {
         }))
         .layer(axum::middleware::from_fn(trace::middleware))
         .with_state(state)
+}
+
+/// On SQLite, an exclusive lock on `<database file>.lock`, held for as long as the returned file
+/// lives (the kernel drops it when the process ends, however it ends). Two `serve` or `worker`
+/// processes on one SQLite file would each run a relay and publish the outbox twice over, out of
+/// order; the second is refused instead. `None` on PostgreSQL, where processes coordinate in the
+/// database. Other commands (`token`, `import`, `api-key`…) take no lock: they may run beside.
+pub fn lock_embedded_store(config: &Config) -> anyhow::Result<Option<std::fs::File>> {
+    let Some(db) = config.sqlite_file() else {
+        return Ok(None);
+    };
+    let mut name = db.clone().into_os_string();
+    name.push(".lock");
+    let path = std::path::PathBuf::from(name);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another practica process is serving {} (it holds {}): run one serve per SQLite file, \
+             or PostgreSQL for several processes",
+            db.display(),
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

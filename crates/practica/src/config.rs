@@ -371,6 +371,19 @@ impl Config {
         }
     }
 
+    /// The SQLite file the store lives in, or `None` on PostgreSQL.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let db = self.database();
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+            return None;
+        }
+        let path = db
+            .strip_prefix("sqlite://")
+            .or_else(|| db.strip_prefix("sqlite:"))
+            .unwrap_or(&db);
+        Some(PathBuf::from(path.split('?').next().unwrap_or(path)))
+    }
+
     /// The database the service uses: the configured URL or the data dir's SQLite file.
     pub fn database(&self) -> String {
         self.database_url

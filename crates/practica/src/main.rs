@@ -258,6 +258,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             } else {
                 "embedded SQLite"
             };
+            let _store_lock = app::lock_embedded_store(&config)?;
             let app = App::build(config).await?;
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
@@ -286,6 +287,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let config = config_for(&place, extra)?;
             init_logs(&config.log_format);
             anyhow::ensure!(config.workers > 0, "a worker needs a concurrency of at least 1");
+            let _store_lock = app::lock_embedded_store(&config)?;
             let app = App::build(config).await?;
             let ops = match addr {
                 Some(addr) => {
