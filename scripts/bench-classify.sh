@@ -3,7 +3,8 @@
 # final write: attempt, event, job done), on PostgreSQL and on the embedded SQLite.
 #
 # The service runs with no workers of its own while a load of unexplained answers builds a
-# queue of PENDING attempts; then one `practica worker` process drains it, timed from its start
+# queue of PENDING attempts; then one `practica worker` process drains it (on SQLite, where one
+# process holds the file, the serve restarted with CONCURRENCY workers), timed from its start
 # until GET /admin/jobs shows nothing queued or running.
 #
 #   scripts/bench-classify.sh            (SECONDS_LOAD=5 CONCURRENCY=8 by default)
@@ -31,11 +32,22 @@ run() { # $1 = label, $2.. = database flags
   "$LOADGEN" --url "http://127.0.0.1:$PORT" --token "$token" --concurrency 32 --seconds "$SECONDS_LOAD" --unexplained 1 >/dev/null
   local queued; queued=$(live_jobs "$token")
   local start; start=$(date +%s.%N)
-  PRACTICA_LOG_FORMAT=text "$BIN" worker --data-dir "$data" --concurrency "$CONCURRENCY" "$@" 2>"$data/worker.log" &
-  local worker=$!
+  local worker
+  if [ "$#" -gt 0 ]; then
+    PRACTICA_LOG_FORMAT=text "$BIN" worker --data-dir "$data" --concurrency "$CONCURRENCY" "$@" 2>"$data/worker.log" &
+    worker=$!
+  else
+    # One process per SQLite file (serve holds its lock, so no worker beside it): the same
+    # serve restarted with CONCURRENCY workers of its own.
+    kill "$server"; wait "$server" 2>/dev/null || true
+    PRACTICA_WORKERS=$CONCURRENCY "$BIN" serve --data-dir "$data" --addr "127.0.0.1:$PORT" 2>"$data/server.log" &
+    server=$!
+    worker=
+    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.05; done
+  fi
   while [ "$(live_jobs "$token")" != "0" ]; do sleep 0.1; done
   local end; end=$(date +%s.%N)
-  kill "$worker" "$server"; wait "$worker" "$server" 2>/dev/null || true
+  kill $worker "$server"; wait $worker "$server" 2>/dev/null || true
   python3 -c "q=$queued; s=$end-$start; print(f'{\"$label\"}: {q} classification jobs in {s:.1f} s = {q/s:.0f} jobs/s (worker concurrency $CONCURRENCY)')"
   rm -rf "$data"
 }
